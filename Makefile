@@ -1,0 +1,53 @@
+# 亲清帮办 — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test lint format install lock clean
+
+help: ## 列出所有命令
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更新版本")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## 创建虚拟环境并安装 Python 依赖（按 constraints.txt 锁定版本）
+
+run: ## 安装缺少的依赖、迁移数据库、载入演示数据，并在 http://127.0.0.1:8000 启动
+	@scripts/system-deps.sh run
+	@$(MAKE) --no-print-directory install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "打开 http://127.0.0.1:8000 ，用上面的演示账号登录。按 Ctrl+C 停止。"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: ## 全部测试：SQLite、PostgreSQL、浏览器
+	@scripts/system-deps.sh test
+	@$(MAKE) --no-print-directory install
+	@scripts/test.sh
+
+lint: install ## ruff 检查与格式检查
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## ruff 自动修复与格式化
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: ## 重新生成 constraints.txt（在干净的虚拟环境中解析 pyproject.toml）
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install -q --upgrade pip
+	var/lock-venv/bin/pip install -q -e '.[dev]'
+	var/lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf var/lock-venv
+
+clean: ## 删除虚拟环境与本地数据（var/）
+	rm -rf $(VENV) var

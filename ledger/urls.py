@@ -1,0 +1,9 @@
+from django.urls import path
+
+from ledger import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("ledger/", views.index, name="index"),
+]

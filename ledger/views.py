@@ -1,0 +1,32 @@
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ledger import selectors
+from qinqing.roles import Role
+
+
+@require_GET
+@permission_required("qinqing.view_workbench", raise_exception=True)
+def workbench(request):
+    """The home page: one panel for each role the user holds."""
+    user = request.user
+    context = {
+        "is_specialist": user.has_role(Role.SPECIALIST),
+        "is_window": user.has_role(Role.WINDOW),
+        "is_department": user.has_role(Role.DEPARTMENT),
+        "is_office": user.has_role(Role.OFFICE),
+        "is_admin": user.has_role(Role.ADMIN),
+    }
+    if context["is_admin"]:
+        context["accounts"] = selectors.account_summary()
+        context["recent_audit"] = selectors.recent_audit()
+    if context["is_office"]:
+        context["recent_denials"] = selectors.recent_denials()
+    return render(request, "ledger/workbench.html", context)
+
+
+@require_GET
+@permission_required("qinqing.view_ledger", raise_exception=True)
+def index(request):
+    return render(request, "ledger/index.html")

@@ -1,0 +1,92 @@
+"""Demo data of the ground: the responsible units and one account per role (and a few more staff)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.db import transaction
+
+from qinqing.models import Department, User
+from qinqing.roles import Role, ensure_groups
+
+MATTERS_CSV = Path(__file__).resolve().parent / "data" / "matters.csv"
+DEMO_PASSWORD = "Qinqing@2026"
+
+HALL = "区政务服务中心"
+OFFICE = "区工改办"
+
+_UTILITIES = {"供水企业", "排水企业", "燃气企业", "通信运营企业", "国网重庆市电力公司"}
+_INTERMEDIARIES = {"中介机构", "施工图审查机构", "测绘机构"}
+_CENTRES = {"区不动产登记中心", "区城建档案馆", HALL}
+
+
+def unit_kind(name: str) -> str:
+    if name in _UTILITIES:
+        return Department.Kind.UTILITY
+    if name in _INTERMEDIARIES:
+        return Department.Kind.INTERMEDIARY
+    if name in _CENTRES:
+        return Department.Kind.CENTRE
+    if name == OFFICE:
+        return Department.Kind.OFFICE
+    return Department.Kind.BUREAU
+
+
+def catalogue_units(path: Path = MATTERS_CSV) -> list[str]:
+    """The responsible units named in the matter catalogue, in first-seen order."""
+    with path.open(encoding="utf-8") as handle:
+        units = [row["responsible_unit"].strip() for row in csv.DictReader(handle)]
+    return list(dict.fromkeys(unit for unit in units if unit))
+
+
+# username, display name, unit, roles, active
+DEMO_ACCOUNTS: list[tuple[str, str, str, list[Role], bool]] = [
+    ("demo_specialist", "李晓帮", HALL, [Role.SPECIALIST], True),
+    ("demo_window", "王立窗", HALL, [Role.WINDOW], True),
+    ("demo_dept", "张审批", "区住房城乡建委", [Role.DEPARTMENT], True),
+    ("demo_office", "赵督查", OFFICE, [Role.OFFICE], True),
+    ("demo_admin", "陈管理", HALL, [Role.ADMIN], True),
+]
+EXTRA_STAFF: list[tuple[str, str, str, list[Role], bool]] = [
+    ("liu_specialist", "刘清", HALL, [Role.SPECIALIST], True),
+    ("sun_window", "孙一窗", HALL, [Role.WINDOW, Role.SPECIALIST], True),
+    ("zhou_ghzy", "周规划", "市规划自然资源局江北区分局", [Role.DEPARTMENT], True),
+    ("wu_fgw", "吴发改", "区发展改革委", [Role.DEPARTMENT], True),
+    ("zheng_water", "郑供水", "供水企业", [Role.DEPARTMENT], True),
+    ("he_retired", "何已调", "区城市管理局", [Role.DEPARTMENT], False),
+]
+
+
+def _ensure_account(username, display_name, unit, roles, active) -> User:
+    department = Department.objects.get(name=unit)
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"display_name": display_name, "department": department, "must_change_password": False},
+    )
+    if created or not user.check_password(DEMO_PASSWORD):
+        user.set_password(DEMO_PASSWORD)
+        user.must_change_password = False
+    user.display_name = display_name
+    user.department = department
+    user.is_active = active
+    user._change_reason = "演示数据"
+    user.save()
+    groups = ensure_groups()
+    user.groups.set([groups[role] for role in roles])
+    return user
+
+
+@transaction.atomic
+def seed(stdout) -> None:
+    units = catalogue_units() + [HALL, OFFICE]
+    for name in units:
+        Department.objects.get_or_create(name=name, defaults={"kind": unit_kind(name)})
+    stdout.write(f"责任单位：{Department.objects.count()} 个")
+    for spec in DEMO_ACCOUNTS + EXTRA_STAFF:
+        _ensure_account(*spec)
+    stdout.write(f"人员账号：{User.objects.count()} 个（演示账号 {len(DEMO_ACCOUNTS)} 个）")
+
+
+def describe_accounts() -> list[tuple[str, str, str]]:
+    return [(username, name, "、".join(role.label for role in roles)) for username, name, _, roles, _ in DEMO_ACCOUNTS]

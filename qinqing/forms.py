@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.validators import MaxLengthValidator
+
+from qinqing.models import Department, User
+from qinqing.roles import Role
+from qinqing.validators import no_markup, phone_validator, username_validator
+
+
+class StyledFormMixin:
+    """Give every widget Bootstrap's classes, so templates render fields without per-field markup."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.validators = [
+                MaxLengthValidator(v.limit_value, "最多 %(limit_value)d 个字符，当前 %(show_value)d 个，请删减。")
+                if isinstance(v, MaxLengthValidator)
+                else v
+                for v in field.validators
+            ]
+            widget = field.widget
+            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput)):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control")
+
+
+class StyledForm(StyledFormMixin, forms.Form):
+    pass
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """The login form; tells a disabled account why it cannot get in."""
+
+    error_messages = {
+        "invalid_login": "用户名或密码错误。连续 %(limit)s 次错误将锁定账号。",
+        "inactive": "该账号已被停用，请联系系统管理员。",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "用户名"
+        self.fields["password"].label = "密码"
+
+    def clean(self):
+        from django.conf import settings
+
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = authenticate(self.request, username=username, password=password)
+            if self.user_cache is None:
+                candidate = User.objects.filter(username=username).first()
+                if candidate is not None and not candidate.is_active and candidate.check_password(password):
+                    raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+                raise forms.ValidationError(
+                    self.error_messages["invalid_login"],
+                    code="invalid_login",
+                    params={"limit": settings.AXES_FAILURE_LIMIT},
+                )
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class StaffPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "当前密码"
+        self.fields["new_password1"].label = "新密码"
+        self.fields["new_password2"].label = "再次输入新密码"
+
+    def clean_new_password1(self):
+        new = self.cleaned_data.get("new_password1")
+        old = self.cleaned_data.get("old_password")
+        if new and old and new == old:
+            raise forms.ValidationError("新密码不能与当前密码相同。", code="password_unchanged")
+        return new
+
+
+def _department_field(required: bool = False) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label="所属单位",
+        queryset=Department.objects.filter(is_active=True),
+        required=required,
+        empty_label="（无）",
+    )
+
+
+class _StaffFieldsMixin(StyledForm):
+    display_name = forms.CharField(label="姓名", max_length=30, validators=[no_markup])
+    department = _department_field()
+    phone = forms.CharField(label="办公电话", max_length=30, required=False, validators=[phone_validator])
+    roles = forms.MultipleChoiceField(
+        label="角色",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请至少选择一个角色。"},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        roles = cleaned.get("roles") or []
+        if Role.DEPARTMENT in roles and not cleaned.get("department"):
+            self.add_error("department", "责任单位人员须选择所属单位。")
+        return cleaned
+
+
+class StaffCreateForm(_StaffFieldsMixin):
+    username = forms.CharField(label="用户名", max_length=30, validators=[username_validator])
+    field_order = ["username", "display_name", "roles", "department", "phone"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("该用户名已被使用，请换一个。")
+        return username
+
+
+class StaffEditForm(_StaffFieldsMixin):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    field_order = ["display_name", "roles", "department", "phone", "version"]
+
+
+class StaffDisableForm(StyledForm):
+    reason = forms.CharField(
+        label="停用原因",
+        max_length=200,
+        validators=[no_markup],
+        widget=forms.TextInput(attrs={"placeholder": "例如：调离岗位"}),
+    )
+
+
+class DepartmentForm(StyledForm):
+    name = forms.CharField(label="单位名称", max_length=60, validators=[no_markup])
+    kind = forms.ChoiceField(label="单位类型", choices=Department.Kind.choices, initial=Department.Kind.BUREAU)
+    contact_phone = forms.CharField(label="联系电话", max_length=30, required=False, validators=[phone_validator])
+    is_active = forms.BooleanField(label="在用", required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -1,0 +1,85 @@
+"""Session policy: idle timeout, forced password change, and no caching of signed-in pages."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django_htmx.http import HttpResponseClientRedirect
+
+from qinqing import audit
+from qinqing.models import AuditEntry
+
+_LAST_ACTIVITY = "qinqing_last_activity"
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+class SessionPolicyMiddleware:
+    """Runs after authentication and messages, before the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            early = self._idle_timeout(request) or self._password_policy(request)
+            if early is not None:
+                return early
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Pages for signed-in staff hold case data: never keep them in a shared or back cache.
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+    def _idle_timeout(self, request: HttpRequest) -> HttpResponse | None:
+        now = time.time()
+        last = request.session.get(_LAST_ACTIVITY)
+        limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+        if last is not None and now - float(last) > limit:
+            user = request.user
+            audit.record(
+                action=AuditEntry.Action.SESSION_TIMEOUT,
+                actor=user,
+                request=request,
+                obj=user,
+                detail=f"{settings.SESSION_IDLE_TIMEOUT_MINUTES} 分钟未操作，会话结束",
+            )
+            request._qinqing_logout_reason = "timeout"
+            logout(request)
+            messages.warning(
+                request,
+                f"您已超过 {settings.SESSION_IDLE_TIMEOUT_MINUTES} 分钟未操作，为保护数据安全已自动退出，请重新登录。",
+            )
+            login_url = reverse("login")
+            if request.method == "GET":
+                login_url += "?" + urlencode({"next": request.get_full_path()})
+            return _redirect(request, login_url)
+        request.session[_LAST_ACTIVITY] = now
+        return None
+
+    def _password_policy(self, request: HttpRequest) -> HttpResponse | None:
+        user = request.user
+        if not (user.must_change_password or user.password_expired):
+            return None
+        allowed = {reverse("password_change"), reverse("logout")}
+        if request.path in allowed or request.path.startswith(settings.STATIC_URL):
+            return None
+        if user.must_change_password:
+            messages.info(request, "首次登录或密码被重置后，须先修改密码才能继续使用。")
+        else:
+            messages.warning(
+                request, f"您的密码已超过 {settings.PASSWORD_MAX_AGE_DAYS} 天有效期，请修改密码后继续使用。"
+            )
+        return _redirect(request, reverse("password_change"))

@@ -1,0 +1,201 @@
+"""The ground's data: responsible units, staff accounts, their sessions and the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from qinqing.roles import Role, user_roles
+
+
+class Department(models.Model):
+    """A responsible unit (责任单位): an approving bureau, a utility, an intermediary, a window."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", "审批部门"
+        CENTRE = "centre", "服务机构"
+        UTILITY = "utility", "公用企业"
+        INTERMEDIARY = "intermediary", "中介机构"
+        OFFICE = "office", "综合协调"
+
+    name = models.CharField("单位名称", max_length=60, unique=True)
+    kind = models.CharField("单位类型", max_length=20, choices=Kind.choices, default=Kind.BUREAU)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+    version = models.PositiveIntegerField("版本", default=0, help_text="每次保存加一，用于拒绝过期表单。")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "责任单位"
+        verbose_name_plural = "责任单位"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffManager(UserManager):
+    pass
+
+
+class User(AbstractUser):
+    """A staff account. The profile (display name, unit) lives on the account itself."""
+
+    display_name = models.CharField("姓名", max_length=30)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="所属单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    phone = models.CharField("办公电话", max_length=30, blank=True)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    must_change_password = models.BooleanField("下次登录须修改密码", default=True)
+    version = models.PositiveIntegerField("版本", default=0, help_text="每次保存加一，用于拒绝过期表单。")
+
+    objects = StaffManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = "人员账号"
+        verbose_name_plural = "人员账号"
+        ordering = ["username"]
+        indexes = [
+            # the staff list filtered by unit and state
+            models.Index(fields=["department", "is_active"], name="user_dept_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.username}（{self.username}）"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return user_roles(self)
+
+    @property
+    def role_labels(self) -> list[str]:
+        held = user_roles(self)
+        return [role.label for role in Role if role.value in held]
+
+    def has_role(self, role: Role | str) -> bool:
+        return str(role) in user_roles(self)
+
+    @property
+    def password_expires_at(self):
+        if self.password_changed_at is None:
+            return None
+        return self.password_changed_at + timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+    @property
+    def password_expired(self) -> bool:
+        expires = self.password_expires_at
+        return expires is None or expires <= timezone.now()
+
+
+class UserSession(models.Model):
+    """Which session belongs to whom, so that disabling an account ends its sessions at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="session_links")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录会话"
+        verbose_name_plural = "登录会话"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:6]}…"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("审计日志不可修改。")
+
+    def delete(self):
+        raise PermissionError("审计日志不可删除。")
+
+
+class AuditEntry(models.Model):
+    """One row of the audit log. Written once, never changed: the database refuses updates too."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "登录"
+        LOGIN_FAILED = "login_failed", "登录失败"
+        LOCKED_OUT = "locked_out", "账号锁定"
+        LOGOUT = "logout", "退出"
+        SESSION_TIMEOUT = "session_timeout", "会话超时"
+        PASSWORD_CHANGE = "password_change", "修改密码"
+        ACCESS_DENIED = "access_denied", "拒绝访问"
+        CREATE = "create", "新建"
+        UPDATE = "update", "修改"
+        ROLE_CHANGE = "role_change", "修改角色"
+        DISABLE = "disable", "停用账号"
+        ENABLE = "enable", "启用账号"
+        PASSWORD_RESET = "password_reset", "重置密码"
+        UNLOCK = "unlock", "解除锁定"
+        EXPORT = "export", "导出"
+        REVEAL = "reveal", "查看个人信息"
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+        DENIED = "denied", "拒绝"
+
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_username = models.CharField("用户名", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    action = models.CharField("操作", max_length=30, choices=Action.choices)
+    result = models.CharField("结果", max_length=10, choices=Result.choices, default=Result.SUCCESS)
+    object_type = models.CharField("对象类型", max_length=60, blank=True)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    before = models.JSONField("变更前", null=True, blank=True)
+    after = models.JSONField("变更后", null=True, blank=True)
+    detail = models.CharField("说明", max_length=500, blank=True)
+    path = models.CharField("请求路径", max_length=300, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # an object's history page: all rows about one account, newest first
+            models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object_idx"),
+            # the audit list filtered by action
+            models.Index(fields=["action", "-created_at"], name="audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("审计日志不可修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志不可删除。")

@@ -1,0 +1,103 @@
+"""The one place that says who may do what.
+
+Roles are Django groups named by ``Role`` values. ``CAPABILITIES`` maps each capability to the roles
+that hold it; every capability is registered as the permission ``qinqing.<capability>`` with
+django-rules, so views check ``user.has_perm("qinqing.manage_accounts")`` and templates
+``perms.qinqing.manage_accounts``. Later parts add object-level predicates in their ``rules.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import rules
+from django.db import models
+
+
+class Role(models.TextChoices):
+    SPECIALIST = "specialist", "帮办专员"
+    WINDOW = "window", "阶段窗口人员"
+    DEPARTMENT = "department", "责任单位人员"
+    OFFICE = "office", "区工改办"
+    ADMIN = "admin", "系统管理员"
+
+
+ALL_ROLES = frozenset(Role)
+
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    # everyone who works in the hall has a workbench
+    "view_workbench": ALL_ROLES,
+    # case work: the project dossiers and their matters
+    "view_projects": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
+    # stage windows: hand-offs, problems, joint meetings
+    "view_windows": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
+    # supervision: return visits, notices, escalations, inspections
+    "view_followups": frozenset({Role.OFFICE}),
+    # the ledger and weekly summaries
+    "view_ledger": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
+    # administration: accounts and reference data; not case work
+    "manage_accounts": frozenset({Role.ADMIN}),
+    "manage_departments": frozenset({Role.ADMIN}),
+    # the audit log is read-only for everyone; the administrator and the reform office read it
+    "view_audit": frozenset({Role.ADMIN, Role.OFFICE}),
+}
+
+
+def ensure_groups():
+    """The group of every role (created by migration 0002; re-created after a test flush)."""
+    from django.contrib.auth.models import Group
+
+    return {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role codes a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        prefetched = getattr(user, "_prefetched_objects_cache", {})
+        if "groups" in prefetched:
+            cached = frozenset(group.name for group in prefetched["groups"])
+        else:
+            cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_cache = cached
+    return cached
+
+
+def _has_any_role(roles: frozenset[Role]):
+    codes = frozenset(str(role) for role in roles)
+
+    @rules.predicate(name=f"has_any_role({','.join(sorted(codes))})")
+    def predicate(user) -> bool:
+        return bool(user_roles(user) & codes)
+
+    return predicate
+
+
+for _capability, _roles in CAPABILITIES.items():
+    rules.add_perm(f"qinqing.{_capability}", _has_any_role(_roles))
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: str
+
+
+# The navigation, by task; each person sees the items their roles allow.
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("工作台", "ledger:workbench", "view_workbench"),
+    NavItem("项目档案", "projects:index", "view_projects"),
+    NavItem("阶段窗口", "windows:index", "view_windows"),
+    NavItem("工作台账", "ledger:index", "view_ledger"),
+    NavItem("督查回访", "followups:index", "view_followups"),
+    NavItem("人员账号", "staff:list", "manage_accounts"),
+    NavItem("责任单位", "staff:department_list", "manage_departments"),
+    NavItem("审计日志", "audit:list", "view_audit"),
+)
+
+
+def navigation_for(user) -> list[NavItem]:
+    return [item for item in NAVIGATION if user.has_perm(f"qinqing.{item.capability}")]

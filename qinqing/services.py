@@ -1,0 +1,288 @@
+"""Writes on accounts and units. Each is one transaction, with its audit row in the same one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from axes.utils import reset as axes_reset
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from qinqing import audit
+from qinqing.models import AuditEntry, Department, User
+from qinqing.passwords import generate_password
+from qinqing.roles import Role, ensure_groups
+from qinqing.sessions import end_sessions
+
+STALE_MESSAGE = "该记录已被他人修改，您看到的是旧版本。请刷新页面，核对最新内容后再保存。"
+
+
+def _lock(model, pk: int, *, version: int | None = None):
+    """Lock a row for update; refuse if the form was built from an older version."""
+    obj = model.objects.select_for_update().get(pk=pk)
+    if version is not None and obj.version != version:
+        raise ValidationError(STALE_MESSAGE, code="stale")
+    return obj
+
+
+def _account_snapshot(user: User) -> dict:
+    return {
+        "用户名": user.username,
+        "姓名": user.display_name,
+        "所属单位": user.department.name if user.department_id else "",
+        "办公电话": user.phone,
+        "角色": sorted(Role(code).label for code in user.groups.values_list("name", flat=True)),
+        "状态": "在用" if user.is_active else "停用",
+    }
+
+
+def _validate_roles(roles: Iterable[str], department: Department | None) -> list[str]:
+    codes = sorted({str(Role(role)) for role in roles})
+    if not codes:
+        raise ValidationError("请至少选择一个角色。", code="no_role")
+    if Role.DEPARTMENT in codes and department is None:
+        raise ValidationError("责任单位人员须选择所属单位。", code="department_required")
+    return codes
+
+
+def _set_groups(user: User, codes: list[str]) -> None:
+    groups = ensure_groups()
+    user.groups.set([groups[Role(code)] for code in codes])
+    user._role_cache = None
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    username: str,
+    display_name: str,
+    roles: Iterable[str],
+    department: Department | None = None,
+    phone: str = "",
+) -> tuple[User, str]:
+    """Create an account with a random initial password, which it must change at first login."""
+    codes = _validate_roles(roles, department)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError("该用户名已被使用。", code="duplicate_username")
+    password = generate_password()
+    user = User(
+        username=username,
+        display_name=display_name,
+        department=department,
+        phone=phone,
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user._change_reason = "新建账号"
+    user.save()
+    _set_groups(user, codes)
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=user, after=_account_snapshot(user))
+    return user, password
+
+
+@transaction.atomic
+def account_update(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    user_id: int,
+    version: int,
+    display_name: str,
+    department: Department | None,
+    phone: str,
+    roles: Iterable[str],
+) -> User:
+    """Change an account's name, unit, phone and roles; refused if someone saved it meanwhile."""
+    user = _lock(User, user_id, version=version)
+    codes = _validate_roles(roles, department)
+    if user.pk == actor.pk and Role.ADMIN in user.roles and Role.ADMIN not in codes:
+        raise ValidationError("不能移除自己的系统管理员角色，请由其他管理员操作。", code="self_demote")
+    before = _account_snapshot(user)
+    user.display_name = display_name
+    user.department = department
+    user.phone = phone
+    user.version += 1
+    user._change_reason = "修改账号信息"
+    user.save()
+    _set_groups(user, codes)
+    after = _account_snapshot(user)
+    if before["角色"] != after["角色"]:
+        audit.record(
+            action=AuditEntry.Action.ROLE_CHANGE,
+            actor=actor,
+            request=request,
+            obj=user,
+            before={"角色": before["角色"]},
+            after={"角色": after["角色"]},
+        )
+    changed_before = {k: v for k, v in before.items() if k != "角色" and after[k] != v}
+    if changed_before:
+        audit.record(
+            action=AuditEntry.Action.UPDATE,
+            actor=actor,
+            request=request,
+            obj=user,
+            before=changed_before,
+            after={k: after[k] for k in changed_before},
+        )
+    return user
+
+
+@transaction.atomic
+def account_disable(*, actor: User, request: HttpRequest | None, user_id: int, reason: str) -> int:
+    """Disable an account and end all its sessions at once; returns how many sessions ended."""
+    user = _lock(User, user_id)
+    if user.pk == actor.pk:
+        raise ValidationError("不能停用自己的账号。", code="self_disable")
+    if not user.is_active:
+        raise ValidationError("该账号已是停用状态。", code="already_disabled")
+    user.is_active = False
+    user.version += 1
+    user._change_reason = f"停用：{reason}"
+    user.save()
+    ended = end_sessions(user)
+    audit.record(
+        action=AuditEntry.Action.DISABLE,
+        actor=actor,
+        request=request,
+        obj=user,
+        before={"状态": "在用"},
+        after={"状态": "停用"},
+        detail=f"原因：{reason}；结束会话 {ended} 个",
+    )
+    return ended
+
+
+@transaction.atomic
+def account_enable(*, actor: User, request: HttpRequest | None, user_id: int) -> None:
+    user = _lock(User, user_id)
+    if user.is_active:
+        raise ValidationError("该账号已是在用状态。", code="already_enabled")
+    user.is_active = True
+    user.version += 1
+    user._change_reason = "启用"
+    user.save()
+    audit.record(
+        action=AuditEntry.Action.ENABLE,
+        actor=actor,
+        request=request,
+        obj=user,
+        before={"状态": "停用"},
+        after={"状态": "在用"},
+    )
+
+
+@transaction.atomic
+def account_reset_password(*, actor: User, request: HttpRequest | None, user_id: int) -> str:
+    """Give an account a new random password (shown once), end its sessions, lift any lock-out."""
+    user = _lock(User, user_id)
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.version += 1
+    user._change_reason = "重置密码"
+    user.save()
+    ended = end_sessions(user)
+    axes_reset(username=user.username)
+    audit.record(
+        action=AuditEntry.Action.PASSWORD_RESET,
+        actor=actor,
+        request=request,
+        obj=user,
+        detail=f"已生成新的初始密码，首次登录须修改；结束会话 {ended} 个",
+    )
+    return password
+
+
+@transaction.atomic
+def account_unlock(*, actor: User, request: HttpRequest | None, user_id: int) -> int:
+    user = User.objects.get(pk=user_id)
+    removed = axes_reset(username=user.username)
+    audit.record(
+        action=AuditEntry.Action.UNLOCK, actor=actor, request=request, obj=user, detail=f"清除失败记录 {removed} 条"
+    )
+    return removed
+
+
+@transaction.atomic
+def password_change(*, user: User, request: HttpRequest | None, new_password: str) -> None:
+    """The user's own change of password (validated by the form)."""
+    locked = _lock(User, user.pk)
+    locked.set_password(new_password)
+    locked.must_change_password = False
+    locked.version += 1
+    locked._change_reason = "本人修改密码"
+    locked.save()
+    user.password = locked.password
+    user.password_changed_at = locked.password_changed_at
+    user.must_change_password = False
+    user.version = locked.version
+    audit.record(action=AuditEntry.Action.PASSWORD_CHANGE, actor=user, request=request, obj=user)
+
+
+def _department_snapshot(department: Department) -> dict:
+    return {
+        "单位名称": department.name,
+        "单位类型": department.get_kind_display(),
+        "联系电话": department.contact_phone,
+        "状态": "在用" if department.is_active else "停用",
+    }
+
+
+@transaction.atomic
+def department_create(
+    *, actor: User, request: HttpRequest | None, name: str, kind: str, contact_phone: str = ""
+) -> Department:
+    if Department.objects.filter(name=name).exists():
+        raise ValidationError("已有同名单位。", code="duplicate_department")
+    department = Department(name=name, kind=kind, contact_phone=contact_phone)
+    department._change_reason = "新建单位"
+    department.save()
+    audit.record(
+        action=AuditEntry.Action.CREATE,
+        actor=actor,
+        request=request,
+        obj=department,
+        after=_department_snapshot(department),
+    )
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    department_id: int,
+    version: int,
+    name: str,
+    kind: str,
+    contact_phone: str,
+    is_active: bool,
+) -> Department:
+    department = _lock(Department, department_id, version=version)
+    if Department.objects.filter(name=name).exclude(pk=department.pk).exists():
+        raise ValidationError("已有同名单位。", code="duplicate_department")
+    before = _department_snapshot(department)
+    department.name = name
+    department.kind = kind
+    department.contact_phone = contact_phone
+    department.is_active = is_active
+    department.version += 1
+    department._change_reason = "修改单位"
+    department.save()
+    after = _department_snapshot(department)
+    changed = {k: v for k, v in before.items() if after[k] != v}
+    if changed:
+        audit.record(
+            action=AuditEntry.Action.UPDATE,
+            actor=actor,
+            request=request,
+            obj=department,
+            before=changed,
+            after={k: after[k] for k in changed},
+        )
+    return department

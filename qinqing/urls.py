@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from qinqing.views import audit, auth, staff
+
+staff_patterns = (
+    [
+        path("", staff.staff_list, name="list"),
+        path("new/", staff.staff_create, name="create"),
+        path("<int:pk>/", staff.staff_detail, name="detail"),
+        path("<int:pk>/edit/", staff.staff_edit, name="edit"),
+        path("<int:pk>/disable/", staff.staff_disable, name="disable"),
+        path("<int:pk>/enable/", staff.staff_enable, name="enable"),
+        path("<int:pk>/unlock/", staff.staff_unlock, name="unlock"),
+        path("<int:pk>/reset-password/", staff.staff_reset_password, name="reset_password"),
+        path("departments/", staff.department_list, name="department_list"),
+        path("departments/new/", staff.department_create, name="department_create"),
+        path("departments/<int:pk>/edit/", staff.department_edit, name="department_edit"),
+    ],
+    "staff",
+)
+
+audit_patterns = ([path("", audit.audit_list, name="list")], "audit")
+
+urlpatterns = [
+    path("", include("ledger.urls")),
+    path("projects/", include("projects.urls")),
+    path("windows/", include("windows.urls")),
+    path("followups/", include("followups.urls")),
+    path("staff/", include(staff_patterns)),
+    path("audit/", include(audit_patterns)),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "qinqing.views.errors.permission_denied"
+handler404 = "qinqing.views.errors.page_not_found"
+handler500 = "qinqing.views.errors.server_error"

@@ -1,0 +1,238 @@
+"""The administrator's pages: staff accounts and responsible units."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qinqing import selectors, services
+from qinqing.filters import StaffFilter
+from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm
+from qinqing.models import Department, User
+
+manage_accounts = permission_required("qinqing.manage_accounts", raise_exception=True)
+manage_departments = permission_required("qinqing.manage_departments", raise_exception=True)
+
+PAGE_SIZE = 50
+
+
+def _form_error(form, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+@require_GET
+@manage_accounts
+def staff_list(request):
+    staff_filter = StaffFilter(request.GET, queryset=selectors.staff_queryset())
+    page = Paginator(staff_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "qinqing/partials/staff_table.html" if request.htmx else "qinqing/staff_list.html"
+    return render(
+        request,
+        template,
+        {"filter": staff_filter, "page": page, "locked": selectors.locked_usernames()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manage_accounts
+def staff_create(request):
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, password = services.account_create(
+                actor=request.user,
+                request=request,
+                username=data["username"],
+                display_name=data["display_name"],
+                roles=data["roles"],
+                department=data["department"],
+                phone=data["phone"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            # The password is shown in this response only; it is stored nowhere in clear.
+            return render(
+                request, "qinqing/staff_password.html", {"account": user, "password": password, "created": True}
+            )
+    return render(request, "qinqing/staff_form.html", {"form": form, "creating": True})
+
+
+@require_GET
+@manage_accounts
+def staff_detail(request, pk: int):
+    account = get_object_or_404(selectors.staff_queryset(), pk=pk)
+    return render(
+        request,
+        "qinqing/staff_detail.html",
+        {
+            "account": account,
+            "history": selectors.account_history(account)[:200],
+            "locked": account.username in selectors.locked_usernames(),
+            "disable_form": StaffDisableForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manage_accounts
+def staff_edit(request, pk: int):
+    account = get_object_or_404(selectors.staff_queryset(), pk=pk)
+    initial = {
+        "display_name": account.display_name,
+        "department": account.department_id,
+        "phone": account.phone,
+        "roles": sorted(account.roles),
+        "version": account.version,
+    }
+    form = StaffEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_update(
+                actor=request.user,
+                request=request,
+                user_id=account.pk,
+                version=data["version"],
+                display_name=data["display_name"],
+                department=data["department"],
+                phone=data["phone"],
+                roles=data["roles"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"已保存 {account.username} 的账号信息。")
+            return redirect("staff:detail", pk=account.pk)
+    return render(request, "qinqing/staff_form.html", {"form": form, "account": account, "creating": False})
+
+
+def _action(request, pk: int, call, success: str):
+    account = get_object_or_404(User, pk=pk)
+    try:
+        call(account)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success.format(username=account.username))
+    return redirect("staff:detail", pk=account.pk)
+
+
+@require_POST
+@manage_accounts
+def staff_disable(request, pk: int):
+    form = StaffDisableForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, f"停用失败：{message}")
+        return redirect("staff:detail", pk=get_object_or_404(User, pk=pk).pk)
+    reason = form.cleaned_data["reason"]
+    return _action(
+        request,
+        pk,
+        lambda account: services.account_disable(
+            actor=request.user, request=request, user_id=account.pk, reason=reason
+        ),
+        "已停用 {username}，其所有登录会话已结束。",
+    )
+
+
+@require_POST
+@manage_accounts
+def staff_enable(request, pk: int):
+    return _action(
+        request,
+        pk,
+        lambda account: services.account_enable(actor=request.user, request=request, user_id=account.pk),
+        "已启用 {username}。",
+    )
+
+
+@require_POST
+@manage_accounts
+def staff_unlock(request, pk: int):
+    return _action(
+        request,
+        pk,
+        lambda account: services.account_unlock(actor=request.user, request=request, user_id=account.pk),
+        "已解除 {username} 的登录锁定。",
+    )
+
+
+@require_POST
+@manage_accounts
+def staff_reset_password(request, pk: int):
+    account = get_object_or_404(User, pk=pk)
+    password = services.account_reset_password(actor=request.user, request=request, user_id=account.pk)
+    account.refresh_from_db()
+    return render(request, "qinqing/staff_password.html", {"account": account, "password": password, "created": False})
+
+
+@require_GET
+@manage_departments
+def department_list(request):
+    departments = Department.objects.all()
+    return render(request, "qinqing/department_list.html", {"departments": departments})
+
+
+@require_http_methods(["GET", "POST"])
+@manage_departments
+def department_create(request):
+    form = DepartmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.department_create(
+                actor=request.user,
+                request=request,
+                name=data["name"],
+                kind=data["kind"],
+                contact_phone=data["contact_phone"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"已新建单位：{data['name']}。")
+            return redirect("staff:department_list")
+    return render(request, "qinqing/department_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@manage_departments
+def department_edit(request, pk: int):
+    department = get_object_or_404(Department, pk=pk)
+    initial = {
+        "name": department.name,
+        "kind": department.kind,
+        "contact_phone": department.contact_phone,
+        "is_active": department.is_active,
+        "version": department.version,
+    }
+    form = DepartmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.department_update(
+                actor=request.user,
+                request=request,
+                department_id=department.pk,
+                version=data["version"] if data["version"] is not None else -1,
+                name=data["name"],
+                kind=data["kind"],
+                contact_phone=data["contact_phone"],
+                is_active=data["is_active"],
+            )
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"已保存单位：{data['name']}。")
+            return redirect("staff:department_list")
+    return render(request, "qinqing/department_form.html", {"form": form, "department": department, "creating": False})
