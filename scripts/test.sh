@@ -43,7 +43,7 @@ fi
 chromium="${QINQING_CHROMIUM:-/usr/bin/chromium}"
 if [ -x "$chromium" ]; then
   version="$("$chromium" --version 2>/dev/null | head -1)"
-  run_stage "浏览器（$version，SQLite）" env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true QINQING_CHROMIUM="$chromium" \
+  run_stage "浏览器（$version，SQLite）" env -u DATABASE_URL QINQING_CHROMIUM="$chromium" \
     $PY -m pytest -m browser -q --junitxml="$results/browser.xml" "$@"
 else
   if [ "$ci" = "true" ]; then

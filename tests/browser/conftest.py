@@ -6,9 +6,17 @@ import os
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("QINQING_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in the test thread; the ORM calls there are safe."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
