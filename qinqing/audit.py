@@ -52,6 +52,30 @@ def record(
     return entry
 
 
+def record_changes(
+    *,
+    action: str,
+    actor,
+    request: HttpRequest | None,
+    obj: Any,
+    before: dict,
+    after: dict,
+    keys: set[str] | None = None,
+) -> AuditEntry | None:
+    """Record the fields (of ``keys``, or all) whose value differs between two snapshots, if any."""
+    changed = [k for k in before if (keys is None or k in keys) and after.get(k) != before[k]]
+    if not changed:
+        return None
+    return record(
+        action=action,
+        actor=actor,
+        request=request,
+        obj=obj,
+        before={k: before[k] for k in changed},
+        after={k: after.get(k) for k in changed},
+    )
+
+
 @receiver(user_logged_in, dispatch_uid="qinqing.audit.login")
 def _on_login(sender, request, user, **kwargs):
     record(action=AuditEntry.Action.LOGIN, actor=user, request=request, obj=user)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from qinqing.models import Department, User
+from qinqing import audit, services
+from qinqing.models import AuditEntry, Department, User
 from qinqing.roles import Role, ensure_groups
 
 MATTERS_CSV = Path(__file__).resolve().parent / "data" / "matters.csv"
@@ -58,7 +59,7 @@ EXTRA_STAFF: list[tuple[str, str, str, list[Role], bool]] = [
 ]
 
 
-def _ensure_account(username, display_name, unit, roles, active) -> User:
+def _ensure_account(username, display_name, unit, roles, active, admin: User | None) -> User:
     department = Department.objects.get(name=unit)
     user, created = User.objects.get_or_create(
         username=username,
@@ -69,11 +70,21 @@ def _ensure_account(username, display_name, unit, roles, active) -> User:
         user.must_change_password = False
     user.display_name = display_name
     user.department = department
-    user.is_active = active
     user._change_reason = "演示数据"
     user.save()
     groups = ensure_groups()
     user.groups.set([groups[role] for role in roles])
+    if created:
+        audit.record(
+            action=AuditEntry.Action.CREATE,
+            actor=admin,
+            obj=user,
+            after=services.account_snapshot(user),
+            detail="载入演示数据",
+            username="seed_demo",
+        )
+        if not active and admin is not None:
+            services.account_disable(actor=admin, request=None, user_id=user.pk, reason="调离岗位（演示）")
     return user
 
 
@@ -83,8 +94,11 @@ def seed(stdout) -> None:
     for name in units:
         Department.objects.get_or_create(name=name, defaults={"kind": unit_kind(name)})
     stdout.write(f"责任单位：{Department.objects.count()} 个")
+    admin = None
     for spec in DEMO_ACCOUNTS + EXTRA_STAFF:
-        _ensure_account(*spec)
+        user = _ensure_account(*spec, admin=admin)
+        if user.username == "demo_admin":
+            admin = user
     stdout.write(f"人员账号：{User.objects.count()} 个（演示账号 {len(DEMO_ACCOUNTS)} 个）")
 
 

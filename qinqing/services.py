@@ -26,7 +26,7 @@ def _lock(model, pk: int, *, version: int | None = None):
     return obj
 
 
-def _account_snapshot(user: User) -> dict:
+def account_snapshot(user: User) -> dict:
     return {
         "用户名": user.username,
         "姓名": user.display_name,
@@ -79,7 +79,7 @@ def account_create(
     user._change_reason = "新建账号"
     user.save()
     _set_groups(user, codes)
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=user, after=_account_snapshot(user))
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=user, after=account_snapshot(user))
     return user, password
 
 
@@ -100,7 +100,7 @@ def account_update(
     codes = _validate_roles(roles, department)
     if user.pk == actor.pk and Role.ADMIN in user.roles and Role.ADMIN not in codes:
         raise ValidationError("不能移除自己的系统管理员角色，请由其他管理员操作。", code="self_demote")
-    before = _account_snapshot(user)
+    before = account_snapshot(user)
     user.display_name = display_name
     user.department = department
     user.phone = phone
@@ -108,26 +108,10 @@ def account_update(
     user._change_reason = "修改账号信息"
     user.save()
     _set_groups(user, codes)
-    after = _account_snapshot(user)
-    if before["角色"] != after["角色"]:
-        audit.record(
-            action=AuditEntry.Action.ROLE_CHANGE,
-            actor=actor,
-            request=request,
-            obj=user,
-            before={"角色": before["角色"]},
-            after={"角色": after["角色"]},
-        )
-    changed_before = {k: v for k, v in before.items() if k != "角色" and after[k] != v}
-    if changed_before:
-        audit.record(
-            action=AuditEntry.Action.UPDATE,
-            actor=actor,
-            request=request,
-            obj=user,
-            before=changed_before,
-            after={k: after[k] for k in changed_before},
-        )
+    after = account_snapshot(user)
+    common = {"actor": actor, "request": request, "obj": user, "before": before, "after": after}
+    audit.record_changes(action=AuditEntry.Action.ROLE_CHANGE, keys={"角色"}, **common)
+    audit.record_changes(action=AuditEntry.Action.UPDATE, keys=set(before) - {"角色"}, **common)
     return user
 
 
@@ -274,15 +258,12 @@ def department_update(
     department.version += 1
     department._change_reason = "修改单位"
     department.save()
-    after = _department_snapshot(department)
-    changed = {k: v for k, v in before.items() if after[k] != v}
-    if changed:
-        audit.record(
-            action=AuditEntry.Action.UPDATE,
-            actor=actor,
-            request=request,
-            obj=department,
-            before=changed,
-            after={k: after[k] for k in changed},
-        )
+    audit.record_changes(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=department,
+        before=before,
+        after=_department_snapshot(department),
+    )
     return department
