@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.validators import MaxLengthValidator
 
+from qinqing import calendar_text
 from qinqing.models import Department, User
 from qinqing.roles import Role
 from qinqing.validators import no_markup, phone_validator, username_validator
@@ -142,3 +143,30 @@ class DepartmentForm(StyledForm):
     contact_phone = forms.CharField(label="联系电话", max_length=30, required=False, validators=[phone_validator])
     is_active = forms.BooleanField(label="在用", required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CalendarYearForm(StyledForm):
+    source = forms.CharField(
+        label="依据",
+        max_length=200,
+        validators=[no_markup],
+        widget=forms.TextInput(attrs={"placeholder": "例如：国务院办公厅关于2027年部分节假日安排的通知"}),
+    )
+    days = forms.CharField(
+        label="节假日与调休",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
+        help_text="每行一条：日期或日期范围、“休”或“班”、名称。例如“2027-02-06~2027-02-13 休 春节”“2027-02-14 班 春节调休”。"
+        "未列出的周一至周五为工作日，周六、周日为休息日。",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def clean_days(self):
+        try:
+            return calendar_text.parse(self.cleaned_data["days"], self.year)
+        except calendar_text.CalendarTextError as error:
+            raise forms.ValidationError(error.errors) from None

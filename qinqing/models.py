@@ -199,3 +199,55 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志不可删除。")
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up workdays an administrator entered (or corrected).
+
+    When a year is here, its ``CalendarDay`` rows plus weekends are the whole truth for that year;
+    otherwise the chinesecalendar package decides, and beyond its data Monday–Friday, provisionally.
+    """
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField("依据", max_length=200, help_text="例如：国务院办公厅关于2027年部分节假日安排的通知")
+    entered_by = models.ForeignKey(
+        User, verbose_name="录入人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "工作日历年度"
+        verbose_name_plural = "工作日历年度"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(year__gte=2000, year__lte=2100), name="calendaryear_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年工作日历"
+
+
+class CalendarDay(models.Model):
+    """One exception to the Monday–Friday week: a statutory holiday or a make-up workday (调休)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "休"
+        WORKDAY = "workday", "班"
+
+    calendar_year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    name = models.CharField("名称", max_length=30, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "节假日与调休"
+        verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}"

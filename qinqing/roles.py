@@ -38,6 +38,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # administration: accounts and reference data; not case work
     "manage_accounts": frozenset({Role.ADMIN}),
     "manage_departments": frozenset({Role.ADMIN}),
+    "manage_calendar": frozenset({Role.ADMIN}),
     # the audit log is read-only for everyone; the administrator and the reform office read it
     "view_audit": frozenset({Role.ADMIN, Role.OFFICE}),
 }
@@ -95,6 +96,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("督查回访", "followups:index", "view_followups"),
     NavItem("人员账号", "staff:list", "manage_accounts"),
     NavItem("责任单位", "staff:department_list", "manage_departments"),
+    NavItem("工作日历", "staff:calendar_list", "manage_calendar"),
     NavItem("审计日志", "audit:list", "view_audit"),
 )
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from qinqing import audit
-from qinqing.models import AuditEntry, Department, User
+from qinqing import audit, calendar_text
+from qinqing.calendar_text import Entry
+from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Department, User
 from qinqing.passwords import generate_password
 from qinqing.roles import Role, ensure_groups
 from qinqing.sessions import end_sessions
@@ -267,3 +268,50 @@ def department_update(
         after=_department_snapshot(department),
     )
     return department
+
+
+@transaction.atomic
+def calendar_year_save(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    year: int,
+    source: str,
+    entries: list[Entry],
+    version: int | None,
+) -> CalendarYear:
+    """Enter or correct a year's holidays and make-up workdays; the entered list replaces the old one.
+
+    ``version`` is the version the form was built from (``None`` for a year not yet entered).
+    """
+    calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
+    if calendar_year is None:
+        if version is not None:
+            raise ValidationError(STALE_MESSAGE, code="stale")
+        calendar_year = CalendarYear(year=year)
+        before_text = ""
+    else:
+        if version != calendar_year.version:
+            raise ValidationError(STALE_MESSAGE, code="stale")
+        calendar_year.version += 1
+        before_text = calendar_text.render(
+            [calendar_text.Entry(d.date, d.kind, d.name) for d in calendar_year.days.order_by("date")]
+        )
+    calendar_year.source = source
+    calendar_year.entered_by = actor
+    calendar_year.save()
+    calendar_year.days.all().delete()
+    CalendarDay.objects.bulk_create(
+        CalendarDay(calendar_year=calendar_year, date=e.date, kind=e.kind, name=e.name) for e in entries
+    )
+    after_text = calendar_text.render(entries)
+    audit.record(
+        action=AuditEntry.Action.UPDATE if before_text else AuditEntry.Action.CREATE,
+        actor=actor,
+        request=request,
+        obj=calendar_year,
+        before={"依据": "", "节假日与调休": before_text} if before_text else None,
+        after={"依据": source, "节假日与调休": after_text},
+        detail=f"{year}年：{sum(e.kind == 'holiday' for e in entries)} 天休息，{sum(e.kind == 'workday' for e in entries)} 天调休上班",
+    )
+    return calendar_year

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from qinqing.views import audit, auth, staff
+from qinqing.views import audit, auth, calendar, staff
 
 staff_patterns = (
     [
@@ -16,6 +16,8 @@ staff_patterns = (
         path("departments/", staff.department_list, name="department_list"),
         path("departments/new/", staff.department_create, name="department_create"),
         path("departments/<int:pk>/edit/", staff.department_edit, name="department_edit"),
+        path("calendar/", calendar.calendar_list, name="calendar_list"),
+        path("calendar/<int:year>/", calendar.calendar_edit, name="calendar_edit"),
     ],
     "staff",
 )

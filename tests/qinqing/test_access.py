@@ -27,6 +27,8 @@ PAGES = [
     ("staff:department_create", None, {Role.ADMIN}),
     ("staff:department_edit", "department", {Role.ADMIN}),
     ("audit:list", None, {Role.ADMIN, Role.OFFICE}),
+    ("staff:calendar_list", None, {Role.ADMIN}),
+    ("staff:calendar_edit", "year", {Role.ADMIN}),
 ]
 POST_ONLY = ["staff:disable", "staff:enable", "staff:unlock", "staff:reset_password"]
 GET_ONLY = [
@@ -39,6 +41,7 @@ GET_ONLY = [
     "staff:detail",
     "staff:department_list",
     "audit:list",
+    "staff:calendar_list",
 ]
 
 
@@ -47,6 +50,8 @@ def _url(name: str, kind: str | None, target_user, target_department) -> str:
         return reverse(name, args=[target_user.pk])
     if kind == "department":
         return reverse(name, args=[target_department.pk])
+    if kind == "year":
+        return reverse(name, args=[2027])
     return reverse(name)
 
 
