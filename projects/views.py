@@ -1,9 +1,65 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from projects import services
+from projects.forms import MatterForm
+from projects.models import Matter, Stage
 
 
 @require_GET
 @permission_required("qinqing.view_projects", raise_exception=True)
 def index(request):
     return render(request, "projects/index.html")
+
+
+@require_GET
+@permission_required("qinqing.view_catalogue", raise_exception=True)
+def catalogue(request):
+    stages = Stage.objects.select_related("lead_unit")
+    matters = Matter.objects.select_related("stage", "unit")
+    stage_number = request.GET.get("stage", "")
+    if stage_number.isdigit():
+        matters = matters.filter(stage__number=int(stage_number))
+    query = request.GET.get("q", "").strip()
+    if query:
+        matters = matters.filter(name__icontains=query)
+    return render(
+        request,
+        "projects/catalogue.html",
+        {"stages": stages, "matters": matters, "stage_number": stage_number, "query": query},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("qinqing.manage_catalogue", raise_exception=True)
+def matter_edit(request, pk: int):
+    matter = get_object_or_404(Matter.objects.select_related("stage", "unit"), pk=pk)
+    initial = {
+        "name": matter.name,
+        "category": matter.category,
+        "unit": matter.unit_id,
+        "time_limit_workdays": matter.time_limit_workdays,
+        "statutory_limit_workdays": matter.statutory_limit_workdays,
+        "materials": "\n".join(matter.materials),
+        "note": matter.note,
+        "allows_commitment": matter.allows_commitment,
+        "allows_deficiency": matter.allows_deficiency,
+        "allows_parallel": matter.allows_parallel,
+        "is_active": matter.is_active,
+        "version": matter.version,
+    }
+    form = MatterForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.matter_update(actor=request.user, request=request, matter_id=matter.pk, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"已保存事项：{form.cleaned_data['name']}。")
+            return redirect(f"{reverse('projects:catalogue')}?stage={matter.stage.number}")
+    return render(request, "projects/matter_form.html", {"form": form, "matter": matter})

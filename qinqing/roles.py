@@ -39,6 +39,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "manage_accounts": frozenset({Role.ADMIN}),
     "manage_departments": frozenset({Role.ADMIN}),
     "manage_calendar": frozenset({Role.ADMIN}),
+    # the matter catalogue: everyone reads it, the administrator keeps it
+    "view_catalogue": ALL_ROLES,
+    "manage_catalogue": frozenset({Role.ADMIN}),
     # the audit log is read-only for everyone; the administrator and the reform office read it
     "view_audit": frozenset({Role.ADMIN, Role.OFFICE}),
 }
@@ -91,6 +94,7 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("工作台", "ledger:workbench", "view_workbench"),
     NavItem("项目档案", "projects:index", "view_projects"),
+    NavItem("事项目录", "projects:catalogue", "view_catalogue"),
     NavItem("阶段窗口", "windows:index", "view_windows"),
     NavItem("工作台账", "ledger:index", "view_ledger"),
     NavItem("督查回访", "followups:index", "view_followups"),

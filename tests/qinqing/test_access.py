@@ -28,6 +28,7 @@ PAGES = [
     ("staff:department_edit", "department", {Role.ADMIN}),
     ("audit:list", None, {Role.ADMIN, Role.OFFICE}),
     ("staff:calendar_list", None, {Role.ADMIN}),
+    ("projects:catalogue", None, ALL),
     ("staff:calendar_edit", "year", {Role.ADMIN}),
 ]
 POST_ONLY = ["staff:disable", "staff:enable", "staff:unlock", "staff:reset_password"]
@@ -42,6 +43,7 @@ GET_ONLY = [
     "staff:department_list",
     "audit:list",
     "staff:calendar_list",
+    "projects:catalogue",
 ]
 
 
