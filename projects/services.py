@@ -7,9 +7,8 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from projects.models import Matter
-from qinqing import audit
-from qinqing.models import AuditEntry, Department, User
-from qinqing.services import STALE_MESSAGE
+from qinqing.models import Department, User
+from qinqing.services import versioned_update
 
 
 def matter_snapshot(matter: Matter) -> dict:
@@ -48,32 +47,29 @@ def matter_update(
     is_active: bool,
 ) -> Matter:
     """Correct a catalogue matter; refused if someone saved it since the form was opened."""
-    matter = Matter.objects.select_for_update().select_related("unit").get(pk=matter_id)
-    if matter.version != version:
-        raise ValidationError(STALE_MESSAGE, code="stale")
-    if Matter.objects.filter(stage_id=matter.stage_id, name=name).exclude(pk=matter.pk).exists():
+    matter = Matter.objects.only("stage_id").get(pk=matter_id)
+    if Matter.objects.filter(stage_id=matter.stage_id, name=name).exclude(pk=matter_id).exists():
         raise ValidationError("本阶段已有同名事项。", code="duplicate_matter")
-    before = matter_snapshot(matter)
-    matter.name = name
-    matter.category = category
-    matter.unit = unit
-    matter.time_limit_workdays = time_limit_workdays
-    matter.statutory_limit_workdays = statutory_limit_workdays
-    matter.materials = materials
-    matter.note = note
-    matter.allows_commitment = allows_commitment
-    matter.allows_deficiency = allows_deficiency
-    matter.allows_parallel = allows_parallel
-    matter.is_active = is_active
-    matter.version += 1
-    matter._change_reason = "修改事项目录"
-    matter.save()
-    audit.record_changes(
-        action=AuditEntry.Action.UPDATE,
+    changes = {
+        "name": name,
+        "category": category,
+        "unit": unit,
+        "time_limit_workdays": time_limit_workdays,
+        "statutory_limit_workdays": statutory_limit_workdays,
+        "materials": materials,
+        "note": note,
+        "allows_commitment": allows_commitment,
+        "allows_deficiency": allows_deficiency,
+        "allows_parallel": allows_parallel,
+        "is_active": is_active,
+    }
+    return versioned_update(
+        model=Matter,
+        pk=matter_id,
+        version=version,
+        changes=changes,
+        snapshot=matter_snapshot,
         actor=actor,
         request=request,
-        obj=matter,
-        before=before,
-        after=matter_snapshot(matter),
+        reason="修改事项目录",
     )
-    return matter

@@ -27,6 +27,33 @@ def _lock(model, pk: int, *, version: int | None = None):
     return obj
 
 
+def versioned_update(
+    *,
+    model,
+    pk: int,
+    version: int,
+    changes: dict,
+    snapshot,
+    actor: User,
+    request: HttpRequest | None,
+    reason: str,
+):
+    """The one way to edit a reference record from a form: lock the row, refuse a stale form,
+    apply the changes, bump the version, and audit what changed (by ``snapshot``), in the caller's
+    transaction."""
+    obj = _lock(model, pk, version=version)
+    before = snapshot(obj)
+    for field, value in changes.items():
+        setattr(obj, field, value)
+    obj.version += 1
+    obj._change_reason = reason
+    obj.save()
+    audit.record_changes(
+        action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=obj, before=before, after=snapshot(obj)
+    )
+    return obj
+
+
 def account_snapshot(user: User) -> dict:
     return {
         "用户名": user.username,
@@ -248,26 +275,18 @@ def department_update(
     contact_phone: str,
     is_active: bool,
 ) -> Department:
-    department = _lock(Department, department_id, version=version)
-    if Department.objects.filter(name=name).exclude(pk=department.pk).exists():
+    if Department.objects.filter(name=name).exclude(pk=department_id).exists():
         raise ValidationError("已有同名单位。", code="duplicate_department")
-    before = _department_snapshot(department)
-    department.name = name
-    department.kind = kind
-    department.contact_phone = contact_phone
-    department.is_active = is_active
-    department.version += 1
-    department._change_reason = "修改单位"
-    department.save()
-    audit.record_changes(
-        action=AuditEntry.Action.UPDATE,
+    return versioned_update(
+        model=Department,
+        pk=department_id,
+        version=version,
+        changes={"name": name, "kind": kind, "contact_phone": contact_phone, "is_active": is_active},
+        snapshot=_department_snapshot,
         actor=actor,
         request=request,
-        obj=department,
-        before=before,
-        after=_department_snapshot(department),
+        reason="修改单位",
     )
-    return department
 
 
 @transaction.atomic
