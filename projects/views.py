@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from projects import services
 from projects.forms import MatterForm
 from projects.models import Matter, Stage
+from qinqing.forms import add_service_errors
 
 
 @require_GET
@@ -57,8 +58,7 @@ def matter_edit(request, pk: int):
         try:
             services.matter_update(actor=request.user, request=request, matter_id=matter.pk, **form.cleaned_data)
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已保存事项：{form.cleaned_data['name']}。")
             return redirect(f"{reverse('projects:catalogue')}?stage={matter.stage.number}")

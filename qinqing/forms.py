@@ -36,6 +36,12 @@ class StyledForm(StyledFormMixin, forms.Form):
     pass
 
 
+def add_service_errors(form: forms.Form, error) -> None:
+    """Show a service's refusal (a ValidationError) at the top of the form it came from."""
+    for message in error.messages:
+        form.add_error(None, message)
+
+
 class StaffAuthenticationForm(AuthenticationForm):
     """The login form; tells a disabled account why it cannot get in."""
 

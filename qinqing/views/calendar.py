@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qinqing import calendar_text, services
-from qinqing.forms import CalendarYearForm
+from qinqing.forms import CalendarYearForm, add_service_errors
 from qinqing.models import CalendarYear
 from qinqing.workdays import Source, WorkCalendar
 
@@ -74,8 +74,7 @@ def calendar_edit(request, year: int):
                 version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{year} 年工作日历已保存，此后计算的办理时限按此执行。")
             return redirect("staff:calendar_list")

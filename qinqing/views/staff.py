@@ -11,18 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qinqing import selectors, services
 from qinqing.filters import StaffFilter
-from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm
+from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
 from qinqing.models import Department, User
 
 manage_accounts = permission_required("qinqing.manage_accounts", raise_exception=True)
 manage_departments = permission_required("qinqing.manage_departments", raise_exception=True)
 
 PAGE_SIZE = 50
-
-
-def _form_error(form, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 @require_GET
@@ -55,7 +50,7 @@ def staff_create(request):
                 phone=data["phone"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            add_service_errors(form, error)
         else:
             # The password is shown in this response only; it is stored nowhere in clear.
             return render(
@@ -106,7 +101,7 @@ def staff_edit(request, pk: int):
                 roles=data["roles"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已保存 {account.username} 的账号信息。")
             return redirect("staff:detail", pk=account.pk)
@@ -198,7 +193,7 @@ def department_create(request):
                 contact_phone=data["contact_phone"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已新建单位：{data['name']}。")
             return redirect("staff:department_list")
@@ -231,7 +226,7 @@ def department_edit(request, pk: int):
                 is_active=data["is_active"],
             )
         except ValidationError as error:
-            _form_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已保存单位：{data['name']}。")
             return redirect("staff:department_list")

@@ -222,7 +222,7 @@ def test_staff_list_htmx_returns_the_table_only(admin):
     assert "<html" not in body
 
 
-def test_staff_list_query_count_does_not_grow(admin, django_assert_max_num_queries):
+def test_staff_list_query_count_does_not_grow(admin):
     def count_queries() -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
