@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = "项目档案"
+
+    def ready(self) -> None:
+        from projects import deadlines, rules  # noqa: F401  (signal receiver, object permissions)

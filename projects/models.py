@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from qinqing.models import Department
+from qinqing.models import AppendOnlyModel, Department
 
 
 class Stage(models.Model):
@@ -82,3 +82,416 @@ class Matter(models.Model):
     @property
     def by_contract(self) -> bool:
         return self.time_limit_workdays == 0
+
+
+class ProjectQuerySet(models.QuerySet):
+    def search(self, text: str) -> ProjectQuerySet:
+        """Name, project code, builder, contact person or phone: partial and case-insensitive."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        query = models.Q()
+        for field in ("name", "code", "builder", "builder_credit_code", "contact_name", "site"):
+            query |= models.Q(**{f"{field}__icontains": text})
+        digits = "".join(c for c in text if c.isdigit())
+        if len(digits) >= 4 and len(digits) == len(text):
+            query |= models.Q(contact_phone__contains=digits)
+        return self.filter(query)
+
+
+class Project(models.Model):
+    """A construction project and its full-lifecycle dossier (全过程档案)."""
+
+    class InvestmentType(models.TextChoices):
+        GOVERNMENT = "政府投资", "政府投资"
+        SOCIAL = "社会投资", "社会投资"
+
+    class Nature(models.TextChoices):
+        NEW = "新建", "新建"
+        REBUILD = "改建", "改建"
+        EXTEND = "扩建", "扩建"
+
+    class Category(models.TextChoices):
+        BUILDING = "房屋建筑", "房屋建筑"
+        MUNICIPAL = "市政", "市政"
+        TRANSPORT = "交通", "交通"
+        WATER = "水利", "水利"
+        INDUSTRIAL = "工业", "工业"
+        OTHER = "其他", "其他"
+
+    class Status(models.TextChoices):
+        CONSULTING = "咨询中", "咨询中"
+        ACTIVE = "在办", "在办"
+        ON_HOLD = "暂缓", "暂缓"
+        COMPLETED = "已办结", "已办结"
+        TERMINATED = "已终止", "已终止"
+
+    name = models.CharField("项目名称", max_length=100)
+    code = models.CharField(
+        "项目代码", max_length=24, blank=True, help_text="投资项目统一代码；首次咨询时可暂缺，受理事项前必须填写。"
+    )
+    builder = models.CharField("建设单位", max_length=100)
+    builder_credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    contact_name = models.CharField("联系人", max_length=30)
+    contact_phone = models.CharField("联系电话", max_length=30)
+    site = models.CharField("建设地点", max_length=200, blank=True)
+    investment_type = models.CharField("投资类型", max_length=10, choices=InvestmentType.choices)
+    nature = models.CharField("建设性质", max_length=4, choices=Nature.choices, default=Nature.NEW)
+    category = models.CharField("项目类别", max_length=10, choices=Category.choices, default=Category.BUILDING)
+    land_area = models.DecimalField("用地面积（㎡）", max_digits=12, decimal_places=2, null=True, blank=True)
+    floor_area = models.DecimalField("建筑面积（㎡）", max_digits=12, decimal_places=2, null=True, blank=True)
+    total_investment = models.DecimalField("总投资（万元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    is_key = models.BooleanField("重点项目", default=False)
+    specialist = models.ForeignKey(
+        "qinqing.User", verbose_name="帮办专员", on_delete=models.PROTECT, related_name="projects"
+    )
+    status = models.CharField("项目状态", max_length=6, choices=Status.choices, default=Status.CONSULTING)
+    current_stage = models.ForeignKey(
+        Stage, verbose_name="所处阶段", on_delete=models.PROTECT, related_name="projects", null=True, blank=True
+    )
+    registered_on = models.DateField("登记日期")
+    completed_on = models.DateField("办结日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        "qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    objects = ProjectQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "项目档案"
+        verbose_name_plural = "项目档案"
+        ordering = ["-registered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="project_unique_code_when_given"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(land_area__isnull=True) | models.Q(land_area__gte=0), name="project_land_area_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(floor_area__isnull=True) | models.Q(floor_area__gte=0),
+                name="project_floor_area_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_investment__isnull=True) | models.Q(total_investment__gte=0),
+                name="project_investment_gte_0",
+            ),
+        ]
+        indexes = [
+            # a specialist's own project list, by status
+            models.Index(fields=["specialist", "status"], name="project_specialist_status_idx"),
+            # the ledger filtered by stage and status
+            models.Index(fields=["current_stage", "status"], name="project_stage_status_idx"),
+            # the ledger's default order and its date-range filter
+            models.Index(fields=["-registered_on", "-id"], name="project_registered_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.TERMINATED)
+
+
+class Consultation(models.Model):
+    """One walk-in visit to the 亲清帮办 window: a consultation or a submission (咨询 / 报件登记)."""
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "咨询", "咨询"
+        SUBMISSION = "报件", "报件"
+
+    class Outcome(models.TextChoices):
+        ANSWERED = "当场解答", "当场解答"
+        NOTIFIED = "一次性告知", "一次性告知"
+        RECEIVED = "已收件", "已收件"
+        REFERRED = "转窗口或单位办理", "转窗口或单位办理"
+        PENDING = "待答复", "待答复"
+
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.PROTECT, related_name="consultations", null=True, blank=True
+    )
+    visited_at = models.DateTimeField("来访时间")
+    kind = models.CharField("类型", max_length=4, choices=Kind.choices, default=Kind.CONSULTATION)
+    visitor_name = models.CharField("来访人", max_length=30)
+    visitor_phone = models.CharField("来访人电话", max_length=30, blank=True)
+    visitor_company = models.CharField("来访单位", max_length=100, blank=True)
+    question = models.TextField("咨询内容", max_length=1000)
+    answer = models.TextField("答复情况", max_length=1000, blank=True)
+    policies = models.CharField("讲解的惠企政策", max_length=300, blank=True)
+    outcome = models.CharField("办理结果", max_length=10, choices=Outcome.choices, default=Outcome.ANSWERED)
+    matters = models.ManyToManyField(Matter, verbose_name="涉及事项", blank=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        "qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="consultations"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[matters])
+
+    class Meta:
+        verbose_name = "咨询报件登记"
+        verbose_name_plural = "咨询报件登记"
+        ordering = ["-visited_at", "-id"]
+        indexes = [
+            # the weekly summary counts consultations in a date range; the list shows newest first
+            models.Index(fields=["-visited_at"], name="consultation_visited_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visited_at:%Y-%m-%d} {self.visitor_name} {self.kind}"
+
+
+class NotificationLetter(AppendOnlyModel):
+    """一次性告知单: what was told, kept exactly as issued (a snapshot, not a link to the catalogue)."""
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="letters")
+    year = models.PositiveSmallIntegerField("年度")
+    serial = models.PositiveIntegerField("序号")
+    recipient = models.CharField("告知对象", max_length=60)
+    items = models.JSONField("告知事项", default=list, help_text="签发时各事项的材料、单位、窗口、时限与政策。")
+    policies = models.TextField("相关政策", max_length=1000, blank=True)
+    note = models.CharField("其他说明", max_length=300, blank=True)
+    issued_at = models.DateTimeField("告知时间")
+    issued_by = models.ForeignKey(
+        "qinqing.User", verbose_name="告知人", on_delete=models.PROTECT, related_name="letters"
+    )
+
+    append_only_label = "已签发的告知单"
+
+    class Meta:
+        verbose_name = "一次性告知单"
+        verbose_name_plural = "一次性告知单"
+        ordering = ["-issued_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["year", "serial"], name="letter_unique_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"江北帮办告〔{self.year}〕{self.serial:04d}号"
+
+
+class ProjectMatterQuerySet(models.QuerySet):
+    def open(self) -> ProjectMatterQuerySet:
+        return self.filter(status__in=ProjectMatter.OPEN_STATUSES)
+
+    def overdue(self, today) -> ProjectMatterQuerySet:
+        return self.open().filter(due_on__lt=today)
+
+    def warning(self, today) -> ProjectMatterQuerySet:
+        return self.open().filter(warn_on__lte=today, due_on__gte=today)
+
+    def with_warning(self, today) -> ProjectMatterQuerySet:
+        """Annotate ``warning_state`` (the same three values everywhere) for filters and exports."""
+        return self.annotate(
+            warning_state=models.Case(
+                models.When(~models.Q(status__in=ProjectMatter.OPEN_STATUSES), then=models.Value("")),
+                models.When(due_on__lt=today, then=models.Value(ProjectMatter.Warning.OVERDUE)),
+                models.When(warn_on__lte=today, then=models.Value(ProjectMatter.Warning.WARNING)),
+                models.When(due_on__isnull=False, then=models.Value(ProjectMatter.Warning.NORMAL)),
+                default=models.Value(""),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class ProjectMatter(models.Model):
+    """One catalogue matter on one project (事项办理), followed from 待申报 to its end."""
+
+    class Status(models.TextChoices):
+        PENDING = "待申报", "待申报"
+        ACCEPTED = "已受理", "已受理"
+        REVIEWING = "审查中", "审查中"
+        SUPPLEMENT = "补正材料", "补正材料"
+        DONE = "已办结", "已办结"
+        REFUSED = "不予办理", "不予办理"
+        WITHDRAWN = "撤回", "撤回"
+
+    class Mode(models.TextChoices):
+        REGULAR = "常规", "常规"
+        PARALLEL = "并联审批", "并联审批"
+        COMMITMENT = "承诺办理", "承诺办理"
+        DEFICIENCY = "容缺受理", "容缺受理"
+
+    class Warning(models.TextChoices):
+        NORMAL = "正常", "正常"
+        WARNING = "预警", "预警"
+        OVERDUE = "逾期", "逾期"
+
+    OPEN_STATUSES = (Status.ACCEPTED, Status.REVIEWING, Status.SUPPLEMENT)
+    FINAL_STATUSES = (Status.DONE, Status.REFUSED, Status.WITHDRAWN)
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="matters")
+    matter = models.ForeignKey(Matter, verbose_name="事项", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Department, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=6, choices=Status.choices, default=Status.PENDING)
+    mode = models.CharField("办理方式", max_length=6, choices=Mode.choices, default=Mode.REGULAR)
+    time_limit_workdays = models.PositiveSmallIntegerField("承诺时限（工作日）", null=True, blank=True)
+    accepted_on = models.DateField("受理日期", null=True, blank=True)
+    due_on = models.DateField("到期日", null=True, blank=True)
+    warn_on = models.DateField("预警日", null=True, blank=True)
+    due_provisional = models.BooleanField("到期日为暂估", default=False)
+    finished_on = models.DateField("办结日期", null=True, blank=True, help_text="办结、不予办理或撤回的日期。")
+    last_reason = models.CharField("最近原因", max_length=300, blank=True)
+    handler = models.ForeignKey(
+        "qinqing.User", verbose_name="经办人", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField("添加时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    objects = ProjectMatterQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "事项办理"
+        verbose_name_plural = "事项办理"
+        ordering = ["matter__stage__number", "matter_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "matter"],
+                condition=models.Q(status__in=["待申报", "已受理", "审查中", "补正材料"]),
+                name="project_matter_one_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="待申报") | models.Q(accepted_on__isnull=False) | models.Q(status="撤回"),
+                name="project_matter_accepted_has_date",
+            ),
+        ]
+        indexes = [
+            # a unit's matters list and the warning filters: open matters by unit and due date
+            models.Index(fields=["unit", "status", "due_on"], name="pm_unit_status_due_idx"),
+            # the overdue and warning counts across all open matters
+            models.Index(fields=["status", "due_on"], name="pm_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.matter}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    def warning_on(self, today) -> str:
+        """正常 / 预警 / 逾期 for an open matter with a deadline; "" otherwise."""
+        if not self.is_open or self.due_on is None:
+            return ""
+        if self.due_on < today:
+            return self.Warning.OVERDUE
+        if self.warn_on is not None and self.warn_on <= today:
+            return self.Warning.WARNING
+        return self.Warning.NORMAL
+
+
+class MatterPause(models.Model):
+    """A stretch of 补正材料: the clock stops from the day after ``paused_on`` to ``resumed_on``."""
+
+    project_matter = models.ForeignKey(
+        ProjectMatter, verbose_name="事项办理", on_delete=models.PROTECT, related_name="pauses"
+    )
+    paused_on = models.DateField("通知补正日期")
+    resumed_on = models.DateField("补齐材料日期", null=True, blank=True)
+    reason = models.CharField("补正原因", max_length=300)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "补正材料"
+        verbose_name_plural = "补正材料"
+        ordering = ["paused_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resumed_on__isnull=True) | models.Q(resumed_on__gte=models.F("paused_on")),
+                name="pause_resumed_after_paused",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_matter} 补正 {self.paused_on}"
+
+
+class Feedback(models.Model):
+    """Each time progress, a refusal reason or a completion was told to the applicant (反馈)."""
+
+    class Method(models.TextChoices):
+        PHONE = "电话", "电话"
+        SMS = "短信", "短信"
+        IN_PERSON = "当面", "当面"
+        ONLINE = "线上", "线上"
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="feedback")
+    project_matter = models.ForeignKey(
+        ProjectMatter, verbose_name="相关事项", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    told_at = models.DateTimeField("反馈时间")
+    method = models.CharField("反馈方式", max_length=4, choices=Method.choices, default=Method.PHONE)
+    content = models.TextField("反馈内容", max_length=1000)
+    recorded_by = models.ForeignKey("qinqing.User", verbose_name="反馈人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "反馈记录"
+        verbose_name_plural = "反馈记录"
+        ordering = ["-told_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.told_at:%Y-%m-%d} {self.method}"
+
+
+class TimelineEntry(AppendOnlyModel):
+    """One event of a dossier, in order: what happened, who did it, when. Written once."""
+
+    class Kind(models.TextChoices):
+        PROJECT = "project", "项目档案"
+        CONSULTATION = "consultation", "咨询报件"
+        LETTER = "letter", "一次性告知"
+        MATTER = "matter", "事项办理"
+        FEEDBACK = "feedback", "反馈申请人"
+        HANDOFF = "handoff", "首问移交"
+        PROBLEM = "problem", "难点堵点"
+        MEETING = "meeting", "联席会议"
+        VISIT = "visit", "回访"
+        RECTIFICATION = "rectification", "整改"
+        NOTICE = "notice", "通报"
+        ESCALATION = "escalation", "督查督办"
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="timeline")
+    project_matter = models.ForeignKey(
+        ProjectMatter, verbose_name="相关事项", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField("类别", max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField("时间")
+    actor = models.ForeignKey(
+        "qinqing.User", verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    summary = models.CharField("摘要", max_length=300)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    object_type = models.CharField("来源对象类型", max_length=60, blank=True)
+    object_id = models.CharField("来源对象编号", max_length=64, blank=True)
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    append_only_label = "档案记录"
+
+    class Meta:
+        verbose_name = "档案记录"
+        verbose_name_plural = "档案记录"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # the dossier page: one project's events, newest first
+            models.Index(fields=["project", "-occurred_at", "-id"], name="timeline_project_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}：{self.summary}"

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from projects.models import Matter
-from qinqing.models import Department, User
-from qinqing.services import versioned_update
+from projects import deadlines, timeline
+from projects.models import (
+    Consultation,
+    Feedback,
+    Matter,
+    MatterPause,
+    NotificationLetter,
+    Project,
+    ProjectMatter,
+    Stage,
+)
+from projects.timeline import Kind
+from qinqing import audit
+from qinqing.masking import mask_phone
+from qinqing.models import AuditEntry, Counter, Department, User
+from qinqing.services import lock_for_update, versioned_update
 
 
 def matter_snapshot(matter: Matter) -> dict:
@@ -73,3 +89,517 @@ def matter_update(
         request=request,
         reason="修改事项目录",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects
+
+
+def project_snapshot(project: Project) -> dict:
+    return {
+        "项目名称": project.name,
+        "项目代码": project.code,
+        "建设单位": project.builder,
+        "统一社会信用代码": project.builder_credit_code,
+        "联系人": project.contact_name,
+        "联系电话": mask_phone(project.contact_phone),
+        "建设地点": project.site,
+        "投资类型": project.investment_type,
+        "建设性质": project.nature,
+        "项目类别": project.category,
+        "用地面积": str(project.land_area) if project.land_area is not None else "",
+        "建筑面积": str(project.floor_area) if project.floor_area is not None else "",
+        "总投资": str(project.total_investment) if project.total_investment is not None else "",
+        "重点项目": "是" if project.is_key else "否",
+        "帮办专员": project.specialist.name if project.specialist_id else "",
+        "项目状态": project.status,
+        "所处阶段": project.current_stage.name if project.current_stage_id else "",
+        "备注": project.note,
+    }
+
+
+PROJECT_FIELDS = (
+    "name",
+    "code",
+    "builder",
+    "builder_credit_code",
+    "contact_name",
+    "contact_phone",
+    "site",
+    "investment_type",
+    "nature",
+    "category",
+    "land_area",
+    "floor_area",
+    "total_investment",
+    "is_key",
+    "current_stage",
+    "note",
+)
+
+
+def _check_code_free(code: str, exclude_pk: int | None = None) -> None:
+    if code and Project.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+        raise ValidationError(f"项目代码 {code} 已有档案，请在项目列表中查找该项目。", code="duplicate_code")
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    specialist: User | None = None,
+    registered_at: datetime | None = None,
+    **fields,
+) -> Project:
+    """Open a dossier; the specialist is the one opening it unless another is named. ``registered_at``
+    is the visit it was opened from (default: now)."""
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    _check_code_free(fields.get("code", ""))
+    project = Project(
+        specialist=specialist or actor,
+        created_by=actor,
+        registered_on=timezone.localdate(registered_at) if registered_at else timezone.localdate(),
+        **fields,
+    )
+    if project.current_stage_id is None:
+        project.current_stage = Stage.objects.order_by("number").first()
+    project._change_reason = "建立项目档案"
+    project.save()
+    timeline.record(
+        project,
+        Kind.PROJECT,
+        actor,
+        f"建立项目档案，帮办专员：{project.specialist.name}",
+        occurred_at=registered_at,
+        obj=project,
+    )
+    audit.record(
+        action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=project, after=project_snapshot(project)
+    )
+    return project
+
+
+@transaction.atomic
+def project_update(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project_id: int,
+    version: int,
+    specialist: User,
+    status: str,
+    reason: str = "",
+    **fields,
+) -> Project:
+    """Correct a dossier's facts, hand it to another specialist or change its status; refused if stale."""
+    current = lock_for_update(Project, project_id, version=version)
+    _check_code_free(fields.get("code", ""), exclude_pk=project_id)
+    if status != current.status and status in (Project.Status.ON_HOLD, Project.Status.TERMINATED) and not reason:
+        raise ValidationError(f"将项目改为“{status}”须填写原因。", code="reason_required")
+    if status == Project.Status.COMPLETED and current.matters.open().exists():
+        raise ValidationError("项目还有未办结的事项，不能标为已办结。", code="open_matters")
+    before = project_snapshot(current)
+    changes = {**fields, "specialist": specialist, "status": status}
+    if status == Project.Status.COMPLETED and current.completed_on is None:
+        changes["completed_on"] = timezone.localdate()
+    elif status != Project.Status.COMPLETED:
+        changes["completed_on"] = None
+    project = versioned_update(
+        model=Project,
+        pk=project_id,
+        version=version,
+        changes=changes,
+        snapshot=project_snapshot,
+        actor=actor,
+        request=request,
+        reason=reason or "修改项目档案",
+    )
+    after = project_snapshot(project)
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        summary = "修改项目信息：" + "、".join(changed)
+        if reason:
+            summary += f"（原因：{reason}）"
+        timeline.record(project, Kind.PROJECT, actor, summary, detail={"changes": changed, "reason": reason})
+    return project
+
+
+# ---------------------------------------------------------------------------------------------
+# Consultations and one-time notification letters
+
+
+@transaction.atomic
+def consultation_log(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project: Project | None,
+    new_project: dict | None = None,
+    visited_at,
+    kind: str,
+    visitor_name: str,
+    visitor_phone: str = "",
+    visitor_company: str = "",
+    question: str,
+    answer: str = "",
+    policies: str = "",
+    outcome: str = Consultation.Outcome.ANSWERED,
+    matters: list[Matter] = (),
+) -> Consultation:
+    """Log a walk-in; with ``new_project`` (project fields) a new dossier is opened from it."""
+    if project is not None and new_project:
+        raise ValidationError("请选择已有项目或新建档案，二者只能选一。", code="project_twice")
+    if visited_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError("来访时间不能晚于现在。", code="future_visit")
+    if new_project:
+        project = project_create(actor=actor, request=request, registered_at=visited_at, **new_project)
+    consultation = Consultation.objects.create(
+        project=project,
+        visited_at=visited_at,
+        kind=kind,
+        visitor_name=visitor_name,
+        visitor_phone=visitor_phone,
+        visitor_company=visitor_company,
+        question=question,
+        answer=answer,
+        policies=policies,
+        outcome=outcome,
+        recorded_by=actor,
+    )
+    consultation.matters.set(matters)
+    if project is not None:
+        names = "、".join(m.name for m in matters)
+        summary = f"{kind}：{visitor_name}{('（' + visitor_company + '）') if visitor_company else ''}，{question[:60]}"
+        timeline.record(
+            project,
+            Kind.CONSULTATION,
+            actor,
+            summary,
+            occurred_at=visited_at,
+            detail={"涉及事项": names, "答复": answer, "惠企政策": policies, "结果": outcome},
+            obj=consultation,
+        )
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=consultation)
+    return consultation
+
+
+def letter_item(matter: Matter) -> dict:
+    """What a letter says about one matter, frozen at issue."""
+    stage = matter.stage
+    policies = [
+        label
+        for flag, label in (
+            (matter.allows_commitment, "可实行告知承诺制"),
+            (matter.allows_deficiency, "可容缺受理"),
+            (matter.allows_parallel, "可并联审批"),
+        )
+        if flag
+    ]
+    return {
+        "matter_id": matter.pk,
+        "name": matter.name,
+        "category": matter.category,
+        "stage": stage.name,
+        "unit": matter.unit.name,
+        "unit_phone": matter.unit.contact_phone,
+        "window": f"{stage.name}综合窗口" + (f"（牵头单位：{stage.lead_unit.name}）" if stage.lead_unit_id else ""),
+        "time_limit": "按合同约定" if matter.by_contract else f"{matter.time_limit_workdays} 个工作日",
+        "statutory_limit": f"{matter.statutory_limit_workdays} 个工作日" if matter.statutory_limit_workdays else "",
+        "materials": list(matter.materials),
+        "note": matter.note,
+        "policies": policies,
+    }
+
+
+@transaction.atomic
+def letter_issue(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project_id: int,
+    matters: list[Matter],
+    recipient: str,
+    policies: str = "",
+    note: str = "",
+) -> NotificationLetter:
+    """Issue a one-time notification letter for ``matters``; it is numbered and kept as issued."""
+    if not matters:
+        raise ValidationError("请至少选择一个事项。", code="no_matters")
+    project = Project.objects.get(pk=project_id)
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    matters = sorted(matters, key=lambda m: (m.stage.number, m.pk))
+    letter = NotificationLetter.objects.create(
+        project=project,
+        year=year,
+        serial=Counter.next("letter", year),
+        recipient=recipient,
+        items=[letter_item(m) for m in matters],
+        policies=policies,
+        note=note,
+        issued_at=now,
+        issued_by=actor,
+    )
+    timeline.record(
+        project,
+        Kind.LETTER,
+        actor,
+        f"出具一次性告知单 {letter.number}：{len(matters)} 个事项，告知对象 {recipient}",
+        detail={"事项": "、".join(m.name for m in matters)},
+        obj=letter,
+    )
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=letter)
+    return letter
+
+
+# ---------------------------------------------------------------------------------------------
+# Project matters
+
+
+@transaction.atomic
+def project_matters_add(
+    *, actor: User, request: HttpRequest | None, project_id: int, matters: list[Matter]
+) -> tuple[list[ProjectMatter], list[Matter]]:
+    """Put catalogue matters on a project; a matter already open on it is skipped and returned."""
+    project = lock_for_update(Project, project_id)
+    if project.is_closed:
+        raise ValidationError(f"项目已{project.status}，不能再添加事项。", code="project_closed")
+    open_ids = set(project.matters.open().values_list("matter_id", flat=True)) | set(
+        project.matters.filter(status=ProjectMatter.Status.PENDING).values_list("matter_id", flat=True)
+    )
+    added, skipped = [], []
+    for matter in matters:
+        if matter.pk in open_ids or not matter.is_active:
+            skipped.append(matter)
+            continue
+        open_ids.add(matter.pk)
+        added.append(ProjectMatter(project=project, matter=matter, unit_id=matter.unit_id))
+    for item in added:
+        item._change_reason = "添加事项"
+        item.save()
+    if added:
+        timeline.record(
+            project,
+            Kind.MATTER,
+            actor,
+            f"添加 {len(added)} 个事项：" + "、".join(item.matter.name for item in added),
+        )
+    return added, skipped
+
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ProjectMatter.Status.PENDING: (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.WITHDRAWN),
+    ProjectMatter.Status.ACCEPTED: (
+        ProjectMatter.Status.REVIEWING,
+        ProjectMatter.Status.SUPPLEMENT,
+        ProjectMatter.Status.DONE,
+        ProjectMatter.Status.REFUSED,
+        ProjectMatter.Status.WITHDRAWN,
+    ),
+    ProjectMatter.Status.REVIEWING: (
+        ProjectMatter.Status.SUPPLEMENT,
+        ProjectMatter.Status.DONE,
+        ProjectMatter.Status.REFUSED,
+        ProjectMatter.Status.WITHDRAWN,
+    ),
+    ProjectMatter.Status.SUPPLEMENT: (
+        ProjectMatter.Status.REVIEWING,
+        ProjectMatter.Status.REFUSED,
+        ProjectMatter.Status.WITHDRAWN,
+    ),
+}
+REASON_REQUIRED = (ProjectMatter.Status.SUPPLEMENT, ProjectMatter.Status.REFUSED, ProjectMatter.Status.WITHDRAWN)
+MODE_FLAGS = {
+    ProjectMatter.Mode.PARALLEL: ("allows_parallel", "并联审批"),
+    ProjectMatter.Mode.COMMITMENT: ("allows_commitment", "告知承诺制"),
+    ProjectMatter.Mode.DEFICIENCY: ("allows_deficiency", "容缺受理"),
+}
+ACTION_LABELS = {
+    ProjectMatter.Status.ACCEPTED: "受理",
+    ProjectMatter.Status.REVIEWING: "进入审查",
+    ProjectMatter.Status.SUPPLEMENT: "通知补正材料（暂停计时）",
+    ProjectMatter.Status.DONE: "办结",
+    ProjectMatter.Status.REFUSED: "不予办理",
+    ProjectMatter.Status.WITHDRAWN: "撤回",
+}
+
+
+def allowed_moves(status: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(status, ())
+
+
+def _last_change_on(pm: ProjectMatter):
+    dates = [d for d in (pm.accepted_on, pm.finished_on) if d]
+    for pause in pm.pauses.all():
+        dates.extend(d for d in (pause.paused_on, pause.resumed_on) if d)
+    return max(dates) if dates else None
+
+
+@transaction.atomic
+def matter_move(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project_matter_id: int,
+    version: int,
+    to_status: str,
+    on,
+    reason: str = "",
+    mode: str | None = None,
+) -> ProjectMatter:
+    """Move a project matter to ``to_status`` on date ``on``; one of two racing moves wins.
+
+    The row is locked and the form's version checked, so a second person acting on what they saw
+    before is told, not silently applied."""
+    pm = lock_for_update(ProjectMatter, project_matter_id)
+    if pm.version != version:
+        raise ValidationError(
+            f"该事项刚被他人更新为“{pm.status}”，您看到的是旧状态。请刷新页面后再操作。", code="stale"
+        )
+    pm = ProjectMatter.objects.select_related("project", "matter", "matter__stage", "project__current_stage").get(
+        pk=pm.pk
+    )
+    before = pm.status
+    to_status = ProjectMatter.Status(to_status)
+    if pm.is_final:
+        raise ValidationError(f"该事项已{before}，不能再变更状态。", code="final")
+    if to_status not in allowed_moves(before):
+        raise ValidationError(f"事项当前为“{before}”，不能直接改为“{to_status}”。", code="illegal_move")
+    today = timezone.localdate()
+    if on > today:
+        raise ValidationError("日期不能晚于今天。", code="future_date")
+    last = _last_change_on(pm)
+    if last and on < last:
+        raise ValidationError(f"日期不能早于该事项上一次变更的日期（{last:%Y-%m-%d}）。", code="date_backwards")
+    reason = reason.strip()
+    if to_status in REASON_REQUIRED and not reason:
+        raise ValidationError(f"“{ACTION_LABELS[to_status]}”须填写原因。", code="reason_required")
+
+    if to_status == ProjectMatter.Status.ACCEPTED:
+        if not pm.project.code:
+            raise ValidationError("受理前请先在项目档案中填写项目代码（投资项目统一代码）。", code="code_required")
+        if on < pm.project.registered_on:
+            raise ValidationError(
+                f"受理日期不能早于项目登记日期（{pm.project.registered_on:%Y-%m-%d}）。", code="before_registration"
+            )
+        mode = ProjectMatter.Mode(mode or ProjectMatter.Mode.REGULAR)
+        if mode in MODE_FLAGS:
+            flag, label = MODE_FLAGS[mode]
+            if not getattr(pm.matter, flag):
+                raise ValidationError(f"“{pm.matter.name}”不适用{label}，请选择其他办理方式。", code="mode_not_allowed")
+        pm.mode = mode
+        pm.accepted_on = on
+        pm.time_limit_workdays = pm.matter.time_limit_workdays or None
+        pm.handler = actor
+    elif to_status == ProjectMatter.Status.SUPPLEMENT:
+        MatterPause.objects.create(project_matter=pm, paused_on=on, reason=reason)
+    elif before == ProjectMatter.Status.SUPPLEMENT:
+        pm.pauses.filter(resumed_on__isnull=True).update(resumed_on=on)
+    if to_status in ProjectMatter.FINAL_STATUSES:
+        pm.finished_on = on
+    pm.status = to_status
+    pm.last_reason = reason
+    pm.version += 1
+    due = deadlines.refresh(pm)
+    pm._change_reason = f"{ACTION_LABELS[to_status]}" + (f"：{reason}" if reason else "")
+    pm.save()
+
+    summary = f"{pm.matter.name}：{ACTION_LABELS[to_status]}（{on:%Y-%m-%d}）"
+    if to_status == ProjectMatter.Status.ACCEPTED:
+        summary += f"，{pm.mode}"
+    if reason:
+        summary += f"，原因：{reason}"
+    if pm.due_on and to_status in (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.REVIEWING):
+        summary += f"，到期日 {pm.due_on:%Y-%m-%d}" + ("（暂按周一至周五计算）" if due.provisional else "")
+    now = timezone.localtime()
+    occurred_at = now if on == now.date() else now.replace(year=on.year, month=on.month, day=on.day)
+    timeline.record(
+        pm.project,
+        Kind.MATTER,
+        actor,
+        summary,
+        occurred_at=occurred_at,
+        project_matter=pm,
+        detail={"from": before, "to": to_status, "date": on.isoformat(), "reason": reason},
+        obj=pm,
+    )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=pm,
+        before={"状态": before},
+        after={"状态": to_status, "日期": on.isoformat(), "原因": reason},
+    )
+    if to_status == ProjectMatter.Status.ACCEPTED:
+        _advance_project(pm, actor, occurred_at)
+    return pm
+
+
+def _advance_project(pm: ProjectMatter, actor: User, occurred_at: datetime) -> None:
+    """First acceptance makes a consulting project active; a later approval stage moves it on."""
+    project = Project.objects.select_for_update().select_related("current_stage").get(pk=pm.project_id)
+    stage = pm.matter.stage
+    changes = []
+    if project.status == Project.Status.CONSULTING:
+        project.status = Project.Status.ACTIVE
+        changes.append("项目状态改为“在办”")
+    current = project.current_stage.number if project.current_stage_id else 0
+    # stage 5 (市政公用服务) runs alongside 2–4, so it never moves the project on
+    if stage.number != 5 and stage.number > current:
+        project.current_stage = stage
+        changes.append(f"进入{stage.name}")
+    if changes:
+        project.version += 1
+        project._change_reason = "；".join(changes)
+        project.save()
+        timeline.record(
+            project,
+            Kind.PROJECT,
+            actor,
+            "；".join(changes) + f"（因受理“{pm.matter.name}”）",
+            occurred_at=occurred_at,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback to the applicant
+
+
+@transaction.atomic
+def feedback_record(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project_id: int,
+    told_at,
+    method: str,
+    content: str,
+    project_matter: ProjectMatter | None = None,
+) -> Feedback:
+    project = Project.objects.get(pk=project_id)
+    if project_matter is not None and project_matter.project_id != project.pk:
+        raise ValidationError("所选事项不属于该项目。", code="wrong_project")
+    if told_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError("反馈时间不能晚于现在。", code="future_feedback")
+    feedback = Feedback.objects.create(
+        project=project,
+        project_matter=project_matter,
+        told_at=told_at,
+        method=method,
+        content=content,
+        recorded_by=actor,
+    )
+    timeline.record(
+        project,
+        Kind.FEEDBACK,
+        actor,
+        f"{method}反馈申请人：{content[:80]}",
+        occurred_at=told_at,
+        project_matter=project_matter,
+        obj=feedback,
+    )
+    return feedback

@@ -1,10 +1,22 @@
 from django.urls import path
 
-from projects import views
+from projects.views import catalogue, consultations, dossier, letters, matters
 
 app_name = "projects"
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("catalogue/", views.catalogue, name="catalogue"),
-    path("catalogue/<int:pk>/edit/", views.matter_edit, name="matter_edit"),
+    path("", dossier.project_list, name="index"),
+    path("new/", dossier.project_create, name="create"),
+    path("<int:pk>/", dossier.project_detail, name="detail"),
+    path("<int:pk>/edit/", dossier.project_edit, name="edit"),
+    path("<int:pk>/letters/new/", letters.letter_create, name="letter_create"),
+    path("<int:pk>/matters/add/", matters.matters_add, name="matters_add"),
+    path("<int:pk>/feedback/new/", matters.feedback_create, name="feedback_create"),
+    path("letters/<int:pk>/", letters.letter_detail, name="letter_detail"),
+    path("letters/<int:pk>/pdf/", letters.letter_pdf, name="letter_pdf"),
+    path("matters/", matters.unit_matters, name="unit_matters"),
+    path("matters/<int:pk>/move/", matters.matter_move, name="matter_move"),
+    path("consultations/", consultations.consultation_list, name="consultation_list"),
+    path("consultations/new/", consultations.consultation_create, name="consultation_create"),
+    path("catalogue/", catalogue.catalogue, name="catalogue"),
+    path("catalogue/<int:pk>/edit/", catalogue.matter_edit, name="matter_edit"),
 ]

@@ -24,7 +24,7 @@ class StyledFormMixin:
                 for v in field.validators
             ]
             widget = field.widget
-            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput)):
+            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput, forms.RadioSelect)):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select form-select-sm")

@@ -126,15 +126,36 @@ class UserSession(models.Model):
         return f"{self.user_id}:{self.session_key[:6]}…"
 
 
-class AuditQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes refused, for records that are written once (see ``AppendOnlyModel``)."""
+
     def update(self, **kwargs):
-        raise PermissionError("审计日志不可修改。")
+        raise PermissionError(f"{self.model.append_only_label}不可修改。")
 
     def delete(self):
-        raise PermissionError("审计日志不可删除。")
+        raise PermissionError(f"{self.model.append_only_label}不可删除。")
 
 
-class AuditEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """A record written once and never changed or deleted: the audit log, the dossier timeline, issued letters."""
+
+    append_only_label = "该记录"
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError(f"{self.append_only_label}不可修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self.append_only_label}不可删除。")
+
+
+class AuditEntry(AppendOnlyModel):
     """One row of the audit log. Written once, never changed: the database refuses updates too."""
 
     class Action(models.TextChoices):
@@ -154,6 +175,7 @@ class AuditEntry(models.Model):
         UNLOCK = "unlock", "解除锁定"
         EXPORT = "export", "导出"
         REVEAL = "reveal", "查看个人信息"
+        PROGRESS_LOOKUP = "progress_lookup", "进度查询"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"
@@ -176,7 +198,7 @@ class AuditEntry(models.Model):
     detail = models.CharField("说明", max_length=500, blank=True)
     path = models.CharField("请求路径", max_length=300, blank=True)
 
-    objects = AuditQuerySet.as_manager()
+    append_only_label = "审计日志"
 
     class Meta:
         verbose_name = "审计日志"
@@ -192,13 +214,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError("审计日志不可修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("审计日志不可删除。")
 
 
 class CalendarYear(models.Model):
@@ -251,3 +266,28 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}"
+
+
+class Counter(models.Model):
+    """Gap-free numbering of issued documents (告知单, 通报…) per kind and year: lock the row, add one."""
+
+    key = models.CharField("编号类别", max_length=30)
+    year = models.PositiveSmallIntegerField("年度")
+    value = models.PositiveIntegerField("已用编号", default=0)
+
+    class Meta:
+        verbose_name = "文书编号"
+        verbose_name_plural = "文书编号"
+        constraints = [models.UniqueConstraint(fields=["key", "year"], name="counter_unique_key_year")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.year}: {self.value}"
+
+    @classmethod
+    def next(cls, key: str, year: int) -> int:
+        """The next number of ``key`` in ``year``; call inside the transaction that uses it."""
+        cls.objects.get_or_create(key=key, year=year)
+        counter = cls.objects.select_for_update().get(key=key, year=year)
+        counter.value += 1
+        counter.save(update_fields=["value"])
+        return counter.value

@@ -29,6 +29,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_workbench": ALL_ROLES,
     # case work: the project dossiers and their matters
     "view_projects": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
+    # the walk-in log of the 亲清帮办 window
+    "view_consultations": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     # stage windows: hand-offs, problems, joint meetings
     "view_windows": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
     # supervision: return visits, notices, escalations, inspections
@@ -93,7 +95,9 @@ class NavItem:
 # The navigation, by task; each person sees the items their roles allow.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("工作台", "ledger:workbench", "view_workbench"),
+    NavItem("咨询登记", "projects:consultation_list", "view_consultations"),
     NavItem("项目档案", "projects:index", "view_projects"),
+    NavItem("事项办理", "projects:unit_matters", "view_projects"),
     NavItem("事项目录", "projects:catalogue", "view_catalogue"),
     NavItem("阶段窗口", "windows:index", "view_windows"),
     NavItem("工作台账", "ledger:index", "view_ledger"),

@@ -15,11 +15,12 @@ from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Department, Us
 from qinqing.passwords import generate_password
 from qinqing.roles import Role, ensure_groups
 from qinqing.sessions import end_sessions
+from qinqing.signals import calendar_changed
 
 STALE_MESSAGE = "该记录已被他人修改，您看到的是旧版本。请刷新页面，核对最新内容后再保存。"
 
 
-def _lock(model, pk: int, *, version: int | None = None):
+def lock_for_update(model, pk: int, *, version: int | None = None):
     """Lock a row for update; refuse if the form was built from an older version."""
     obj = model.objects.select_for_update().get(pk=pk)
     if version is not None and obj.version != version:
@@ -41,7 +42,7 @@ def versioned_update(
     """The one way to edit a reference record from a form: lock the row, refuse a stale form,
     apply the changes, bump the version, and audit what changed (by ``snapshot``), in the caller's
     transaction."""
-    obj = _lock(model, pk, version=version)
+    obj = lock_for_update(model, pk, version=version)
     before = snapshot(obj)
     for field, value in changes.items():
         setattr(obj, field, value)
@@ -124,7 +125,7 @@ def account_update(
     roles: Iterable[str],
 ) -> User:
     """Change an account's name, unit, phone and roles; refused if someone saved it meanwhile."""
-    user = _lock(User, user_id, version=version)
+    user = lock_for_update(User, user_id, version=version)
     codes = _validate_roles(roles, department)
     if user.pk == actor.pk and Role.ADMIN in user.roles and Role.ADMIN not in codes:
         raise ValidationError("不能移除自己的系统管理员角色，请由其他管理员操作。", code="self_demote")
@@ -146,7 +147,7 @@ def account_update(
 @transaction.atomic
 def account_disable(*, actor: User, request: HttpRequest | None, user_id: int, reason: str) -> int:
     """Disable an account and end all its sessions at once; returns how many sessions ended."""
-    user = _lock(User, user_id)
+    user = lock_for_update(User, user_id)
     if user.pk == actor.pk:
         raise ValidationError("不能停用自己的账号。", code="self_disable")
     if not user.is_active:
@@ -170,7 +171,7 @@ def account_disable(*, actor: User, request: HttpRequest | None, user_id: int, r
 
 @transaction.atomic
 def account_enable(*, actor: User, request: HttpRequest | None, user_id: int) -> None:
-    user = _lock(User, user_id)
+    user = lock_for_update(User, user_id)
     if user.is_active:
         raise ValidationError("该账号已是在用状态。", code="already_enabled")
     user.is_active = True
@@ -190,7 +191,7 @@ def account_enable(*, actor: User, request: HttpRequest | None, user_id: int) ->
 @transaction.atomic
 def account_reset_password(*, actor: User, request: HttpRequest | None, user_id: int) -> str:
     """Give an account a new random password (shown once), end its sessions, lift any lock-out."""
-    user = _lock(User, user_id)
+    user = lock_for_update(User, user_id)
     password = generate_password()
     user.set_password(password)
     user.must_change_password = True
@@ -222,7 +223,7 @@ def account_unlock(*, actor: User, request: HttpRequest | None, user_id: int) ->
 @transaction.atomic
 def password_change(*, user: User, request: HttpRequest | None, new_password: str) -> None:
     """The user's own change of password (validated by the form)."""
-    locked = _lock(User, user.pk)
+    locked = lock_for_update(User, user.pk)
     locked.set_password(new_password)
     locked.must_change_password = False
     locked.version += 1
@@ -333,4 +334,5 @@ def calendar_year_save(
         after={"依据": source, "节假日与调休": after_text},
         detail=f"{year}年：{sum(e.kind == 'holiday' for e in entries)} 天休息，{sum(e.kind == 'workday' for e in entries)} 天调休上班",
     )
+    calendar_changed.send(sender=CalendarYear, year=year)
     return calendar_year

@@ -128,6 +128,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_MAX_AGE_DAYS = env_int("QINQING_PASSWORD_MAX_AGE_DAYS", 90, minimum=1, maximum=3650)
 
+# Matter warnings: 预警 when due within this many working days, or within this share (%) of the
+# committed limit, whichever is longer; 逾期 after the due date.
+WARNING_WORKDAYS = env_int("QINQING_WARNING_WORKDAYS", 2, minimum=0, maximum=30)
+WARNING_SHARE_PERCENT = env_int("QINQING_WARNING_SHARE_PERCENT", 0, minimum=0, maximum=100)
+# The applicant's progress look-up: failed tries allowed per address, and per project code, per window.
+PROGRESS_LOOKUP_FAILURES = env_int("QINQING_LOOKUP_FAILURES", 10, minimum=1, maximum=1000)
+PROGRESS_LOOKUP_WINDOW_MINUTES = env_int("QINQING_LOOKUP_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("QINQING_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 # The middleware ends an idle session with a message; the cookie age is the server-side backstop.
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
@@ -220,5 +228,10 @@ LOGGING = {
         "handlers": ["console"],
         "level": env_choice("QINQING_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     },
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint and fontTools report every rendering step at INFO
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -27,3 +27,75 @@ phone_validator = RegexValidator(
     "电话号码只能包含数字、空格和 + - ( )，例如 023-67890123 或 13800001234。",
     code="invalid_phone",
 )
+
+
+# GB 32100-2015: 统一社会信用代码, 18 characters from this alphabet (no I, O, Z, S, V).
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The check character (18th) that GB 32100 gives to the first 17 characters."""
+    total = sum(_CREDIT_ALPHABET.index(char) * weight for char, weight in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def normalize_code(value: str) -> str:
+    """Upper case, no spaces, full-width hyphens and letters folded to ASCII."""
+    folded = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in value or "")
+    return folded.replace("－", "-").replace("—", "-").replace(" ", "").replace("\u3000", "").upper()
+
+
+def credit_code_validator(value: str) -> None:
+    """Refuse a 统一社会信用代码 of the wrong length or alphabet, or with a wrong check character."""
+    if not value:
+        return
+    if len(value) != 18:
+        raise ValidationError(
+            "统一社会信用代码应为 18 位，当前 %(n)d 位，请核对营业执照。",
+            code="credit_length",
+            params={"n": len(value)},
+        )
+    bad = [c for c in value if c not in _CREDIT_ALPHABET]
+    if bad:
+        raise ValidationError(
+            "统一社会信用代码不能包含“%(c)s”（只用数字和除 I、O、Z、S、V 以外的大写字母），请核对。",
+            code="credit_alphabet",
+            params={"c": bad[0]},
+        )
+    expected = credit_code_check_char(value[:17])
+    if value[17] != expected:
+        raise ValidationError(
+            "统一社会信用代码校验位不正确：按前 17 位，第 18 位应为 %(e)s，请核对营业执照。",
+            code="credit_check",
+            params={"e": expected},
+        )
+
+
+_PROJECT_CODE = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{5}[0-9A-Z])$")
+
+
+def project_code_validator(value: str) -> None:
+    """投资项目统一代码: ``YYMM-AAAAAA-BB-CC-RRRRRK`` (24 characters), or the older
+    ``YYYY-AAAAAA-BB-CC-NNNNNN``. The check character K is not published, so only its form is checked."""
+    if not value:
+        return
+    example = "例如 2110-500105-04-01-12345X 或 2019-500105-47-03-012345"
+    match = _PROJECT_CODE.match(value)
+    if len(value) != 24 or match is None:
+        raise ValidationError(
+            "项目代码格式不正确：应为 24 位，形如 YYMM-AAAAAA-BB-CC-RRRRRK（%(example)s）。",
+            code="project_code_format",
+            params={"example": example},
+        )
+    head, division, _, _, tail = match.groups()
+    old_style = 2000 <= int(head) <= 2099 and tail.isdigit()
+    new_style = 1 <= int(head[2:]) <= 12
+    if not (old_style or new_style):
+        raise ValidationError(
+            "项目代码前 4 位应为赋码年月（YYMM，月份 01–12）或旧代码的年份（YYYY），当前为 %(head)s。",
+            code="project_code_date",
+            params={"head": head},
+        )
+    if division[:2] == "00":
+        raise ValidationError("项目代码第 6–11 位应为行政区划代码（如江北区 500105）。", code="project_code_division")

@@ -30,6 +30,10 @@ PAGES = [
     ("staff:calendar_list", None, {Role.ADMIN}),
     ("projects:catalogue", None, ALL),
     ("staff:calendar_edit", "year", {Role.ADMIN}),
+    ("projects:create", None, {Role.SPECIALIST}),
+    ("projects:consultation_list", None, {Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
+    ("projects:consultation_create", None, {Role.SPECIALIST}),
+    ("projects:unit_matters", None, CASEWORK),
 ]
 POST_ONLY = ["staff:disable", "staff:enable", "staff:unlock", "staff:reset_password"]
 GET_ONLY = [
@@ -44,6 +48,8 @@ GET_ONLY = [
     "audit:list",
     "staff:calendar_list",
     "projects:catalogue",
+    "projects:consultation_list",
+    "projects:unit_matters",
 ]
 
 

@@ -1,0 +1,83 @@
+"""Deadlines and warnings of project matters, from the working-day calendar.
+
+A matter's due date is its acceptance date plus its committed limit in working days, counted from
+the day after acceptance, with the days of 补正材料 left out. It is stored on the row (``due_on``,
+with ``warn_on``, the first day of 预警) so lists, filters and counts are plain queries; it is
+recomputed on every status move and when an administrator changes the calendar.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.dispatch import receiver
+
+from projects.models import ProjectMatter
+from qinqing.models import CalendarYear
+from qinqing.signals import calendar_changed
+from qinqing.workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Due:
+    due_on: date | None
+    warn_on: date | None
+    provisional: bool
+
+
+def warning_workdays(limit: int) -> int:
+    """How many working days before the due date a matter turns 预警."""
+    share = math.ceil(limit * settings.WARNING_SHARE_PERCENT / 100)
+    return max(settings.WARNING_WORKDAYS, share)
+
+
+def compute(
+    *, accepted_on: date | None, limit: int | None, pauses: list[tuple[date, date | None]], calendar: WorkCalendar
+) -> Due:
+    """The due date, the first warning day and whether either rests on a provisional calendar.
+
+    No deadline for a matter not accepted, by contract (limit 0), or paused now."""
+    if accepted_on is None or not limit:
+        return Due(None, None, False)
+    deadline = calendar.add_workdays(accepted_on, limit, pauses)
+    if deadline.date is None:
+        return Due(None, None, deadline.provisional)
+    before = warning_workdays(limit)
+    warn_on = accepted_on if before >= limit else calendar.add_workdays(accepted_on, limit - before, pauses).date
+    return Due(deadline.date, warn_on, deadline.provisional)
+
+
+def refresh(project_matter: ProjectMatter, calendar: WorkCalendar | None = None) -> Due:
+    """Recompute and set (not save) a matter's ``due_on``, ``warn_on`` and ``due_provisional``."""
+    pauses = [(p.paused_on, p.resumed_on) for p in project_matter.pauses.all()]
+    due = compute(
+        accepted_on=project_matter.accepted_on,
+        limit=project_matter.time_limit_workdays,
+        pauses=pauses,
+        calendar=calendar or WorkCalendar(),
+    )
+    project_matter.due_on, project_matter.warn_on, project_matter.due_provisional = (
+        due.due_on,
+        due.warn_on,
+        due.provisional,
+    )
+    return due
+
+
+@receiver(calendar_changed, sender=CalendarYear, dispatch_uid="projects.recompute_deadlines")
+def recompute_for_year(sender, year: int, **kwargs) -> int:
+    """After an administrator saved a year's calendar: recompute open matters whose count touches it."""
+    calendar = WorkCalendar()
+    matters = list(
+        ProjectMatter.objects.open()
+        .filter(accepted_on__year__lte=year, time_limit_workdays__gt=0)
+        .exclude(due_on__year__lt=year)
+        .prefetch_related("pauses")
+    )
+    for matter in matters:
+        refresh(matter, calendar)
+    ProjectMatter.objects.bulk_update(matters, ["due_on", "warn_on", "due_provisional"], batch_size=500)
+    return len(matters)

@@ -1,0 +1,117 @@
+"""Reads of the dossier part, shared by its pages and by the ledger, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from projects.models import Consultation, Project, ProjectMatter, Stage, TimelineEntry
+from qinqing.roles import Role, user_roles
+
+
+def projects_for(user) -> QuerySet[Project]:
+    """The projects ``user`` may see: everything for the reform office and window staff, their own for
+    a specialist, those with a matter of their unit for department staff (a union for several roles)."""
+    roles = user_roles(user)
+    if roles & {Role.OFFICE, Role.WINDOW}:
+        return Project.objects.all()
+    scope = Q(pk__in=[])
+    if Role.SPECIALIST in roles:
+        scope |= Q(specialist=user)
+    if Role.DEPARTMENT in roles and user.department_id:
+        scope |= Q(Exists(ProjectMatter.objects.filter(project=OuterRef("pk"), unit_id=user.department_id)))
+    return Project.objects.filter(scope)
+
+
+def project_matters_for(user, project: Project | None = None) -> QuerySet[ProjectMatter]:
+    """The project matters ``user`` may see (department staff: their unit's only)."""
+    roles = user_roles(user)
+    matters = ProjectMatter.objects.all()
+    if project is not None:
+        matters = matters.filter(project=project)
+    if roles & {Role.OFFICE, Role.WINDOW}:
+        return matters
+    scope = Q(pk__in=[])
+    if Role.SPECIALIST in roles:
+        scope |= Q(project__specialist=user)
+    if Role.DEPARTMENT in roles and user.department_id:
+        scope |= Q(unit_id=user.department_id)
+    return matters.filter(scope)
+
+
+def sees_whole_dossier(user, project: Project) -> bool:
+    """Department staff who are not also the project's specialist see only their unit's part."""
+    roles = user_roles(user)
+    return bool(roles & {Role.OFFICE, Role.WINDOW}) or (Role.SPECIALIST in roles and project.specialist_id == user.pk)
+
+
+def project_list(user, *, text: str = "", status: str = "", stage: str = "", mine: bool = False) -> QuerySet[Project]:
+    projects = projects_for(user).search(text)
+    if status:
+        projects = projects.filter(status=status)
+    if stage.isdigit():
+        projects = projects.filter(current_stage__number=int(stage))
+    if mine:
+        projects = projects.filter(specialist=user)
+    # an explicit order: Meta.ordering does not apply to a query with GROUP BY
+    return (
+        projects.select_related("specialist", "current_stage")
+        .annotate(
+            matters_total=Count("matters", filter=~Q(matters__status=ProjectMatter.Status.WITHDRAWN)),
+            matters_done=Count("matters", filter=Q(matters__status=ProjectMatter.Status.DONE)),
+        )
+        .order_by("-registered_on", "-id")
+    )
+
+
+@dataclass
+class StageGroup:
+    stage: Stage
+    matters: list[ProjectMatter] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return sum(pm.status == ProjectMatter.Status.DONE for pm in self.matters)
+
+
+def dossier_matters(user, project: Project, today: date) -> list[StageGroup]:
+    """The matters of a dossier grouped by stage, each with its warning state."""
+    matters = (
+        project_matters_for(user, project)
+        .select_related("matter", "matter__stage", "unit", "handler")
+        .prefetch_related("pauses")
+        .order_by("matter__stage__number", "matter_id", "id")
+    )
+    groups: dict[int, StageGroup] = {}
+    for pm in matters:
+        pm.project = project
+        pm.warning = pm.warning_on(today)
+        pm.can_change = user.has_perm("projects.change_projectmatter", pm)
+        groups.setdefault(pm.matter.stage_id, StageGroup(pm.matter.stage)).matters.append(pm)
+    return list(groups.values())
+
+
+def dossier_timeline(user, project: Project, *, limit: int | None = None) -> QuerySet[TimelineEntry]:
+    entries = project.timeline.select_related("actor", "project_matter")
+    if not sees_whole_dossier(user, project):
+        entries = entries.filter(project_matter__in=project_matters_for(user, project))
+    return entries[:limit] if limit else entries
+
+
+def consultations_for(user) -> QuerySet[Consultation]:
+    roles = user_roles(user)
+    consultations = Consultation.objects.select_related("project", "recorded_by").prefetch_related("matters")
+    if Role.OFFICE in roles:
+        return consultations
+    return consultations.filter(Q(recorded_by=user) | Q(project__in=projects_for(user)))
+
+
+def unit_matters(user, *, warning: str = "", status: str = "", today: date) -> QuerySet[ProjectMatter]:
+    """A department's (or a specialist's) working list of matters, most urgent first."""
+    matters = project_matters_for(user).with_warning(today).select_related("project", "matter", "matter__stage", "unit")
+    matters = matters.filter(status=status) if status else matters.exclude(status__in=ProjectMatter.FINAL_STATUSES)
+    if warning:
+        matters = matters.filter(warning_state=warning)
+    return matters.order_by("due_on", "project_id", "id")

@@ -1,0 +1,49 @@
+"""Template helpers shared by every part: masked personal data, warning badges, amounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from qinqing.masking import mask_id_number, mask_phone
+
+register = template.Library()
+
+_BADGES = {"正常": "badge-ok", "预警": "badge-warn", "逾期": "badge-late"}
+
+
+@register.filter
+def masked_phone(value: str) -> str:
+    return mask_phone(value)
+
+
+@register.filter
+def masked_id(value: str) -> str:
+    return mask_id_number(value)
+
+
+@register.simple_tag
+def warning_badge(state: str):
+    """The same three badges everywhere: 正常 green, 预警 amber, 逾期 red."""
+    css = _BADGES.get(state)
+    if css is None:
+        return ""
+    return format_html('<span class="badge {}" data-warning="{}">{}</span>', css, state, state)
+
+
+@register.filter
+def wan(value) -> str:
+    """An amount in 万元 with two decimals; blank stays blank."""
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def id_strings(value) -> set[str]:
+    """The selected values of a multiple-choice field (objects, pks or strings) as strings."""
+    if not value:
+        return set()
+    return {str(getattr(item, "pk", item)) for item in value}
