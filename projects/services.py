@@ -541,7 +541,7 @@ def matter_move(
 
 def _advance_project(pm: ProjectMatter, actor: User, occurred_at: datetime) -> None:
     """First acceptance makes a consulting project active; a later approval stage moves it on."""
-    project = Project.objects.select_for_update().select_related("current_stage").get(pk=pm.project_id)
+    project = Project.objects.select_for_update().get(pk=pm.project_id)
     stage = pm.matter.stage
     changes = []
     if project.status == Project.Status.CONSULTING:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import factory
 
 from qinqing.models import Department, User
@@ -43,3 +45,59 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         if create and extracted:
             groups = ensure_groups()
             self.groups.set([groups[Role(role)] for role in extracted])
+
+
+# --- the dossier part -------------------------------------------------------------------------
+
+
+def valid_credit_code(n: int) -> str:
+    """A 统一社会信用代码 with a correct GB 32100 check character."""
+    from qinqing.validators import credit_code_check_char
+
+    first17 = f"91500105MA{n:07d}"
+    return first17 + credit_code_check_char(first17)
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Stage"
+        django_get_or_create = ("number",)
+
+    number = factory.Sequence(lambda n: 10 + n)
+    name = factory.LazyAttribute(lambda o: f"测试阶段{o.number}")
+
+
+class MatterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Matter"
+
+    stage = factory.SubFactory(StageFactory, number=3, name="施工许可阶段")
+    name = factory.Sequence(lambda n: f"测试事项{n}")
+    category = "行政许可"
+    unit = factory.SubFactory(DepartmentFactory)
+    time_limit_workdays = 5
+    materials = factory.LazyFunction(lambda: ["申请表", "设计图纸"])
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Project"
+
+    name = factory.Sequence(lambda n: f"测试项目{n}")
+    code = factory.Sequence(lambda n: f"2601-500105-04-01-{n:05d}X")
+    builder = factory.Sequence(lambda n: f"重庆测试建设有限公司{n}")
+    builder_credit_code = factory.Sequence(valid_credit_code)
+    contact_name = "张三"
+    contact_phone = "13800001234"
+    investment_type = "社会投资"
+    specialist = factory.SubFactory(UserFactory, roles=[Role.SPECIALIST])
+    registered_on = date(2026, 1, 5)
+
+
+class ProjectMatterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.ProjectMatter"
+
+    project = factory.SubFactory(ProjectFactory)
+    matter = factory.SubFactory(MatterFactory)
+    unit = factory.LazyAttribute(lambda o: o.matter.unit)

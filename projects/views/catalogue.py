@@ -53,7 +53,7 @@ def matter_edit(request, pk: int):
         "is_active": matter.is_active,
         "version": matter.version,
     }
-    form = MatterForm(request.POST or None, initial=initial)
+    form = MatterForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.matter_update(actor=request.user, request=request, matter_id=matter.pk, **form.cleaned_data)

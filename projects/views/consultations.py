@@ -46,7 +46,7 @@ def consultation_create(request):
         project = projects.filter(pk=int(project_id)).first()
         if project is not None:
             initial.update(project=project, visitor_name=project.contact_name, visitor_company=project.builder)
-    data = request.POST or None
+    data = request.POST if request.method == "POST" else None
     form = ConsultationForm(data, initial=initial, projects=projects)
     new_form = NewProjectForm(data)
     if request.method == "POST":

@@ -46,7 +46,7 @@ def project_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("projects.add_project", raise_exception=True)
 def project_create(request):
-    form = DossierForm(request.POST or None, initial={"current_stage": Stage.objects.order_by("number").first()})
+    form = DossierForm(request.POST if request.method == "POST" else None, initial={"current_stage": Stage.objects.order_by("number").first()})
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_create(actor=request.user, request=request, **form.cleaned_data)
@@ -83,7 +83,7 @@ def project_edit(request, pk: int):
     project = get_project(request, pk, change=True)
     initial = {name: getattr(project, name) for name in services.PROJECT_FIELDS}
     initial.update(specialist=project.specialist, status=project.status, version=project.version)
-    form = ProjectForm(request.POST or None, initial=initial)
+    form = ProjectForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.project_update(actor=request.user, request=request, project_id=project.pk, **form.cleaned_data)

@@ -22,7 +22,7 @@ from qinqing.forms import add_service_errors
 @permission_required("qinqing.view_projects", raise_exception=True)
 def matters_add(request, pk: int):
     project = get_project(request, pk, change=True)
-    form = AddMattersForm(request.POST or None)
+    form = AddMattersForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             added, skipped = services.project_matters_add(
@@ -48,7 +48,7 @@ def matter_move(request, pk: int):
     initial = {"on": timezone.localdate(), "version": pm.version, "mode": pm.mode}
     if request.method == "GET" and request.GET.get("to") in moves:
         initial["to_status"] = request.GET["to"]
-    form = MatterMoveForm(request.POST or None, initial=initial, moves=moves)
+    form = MatterMoveForm(request.POST if request.method == "POST" else None, initial=initial, moves=moves)
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.matter_move(
@@ -109,7 +109,7 @@ def unit_matters(request):
 def feedback_create(request, pk: int):
     project = get_project(request, pk, change=True)
     initial = {"told_at": timezone.localtime().replace(second=0, microsecond=0), "method": "电话"}
-    form = FeedbackForm(request.POST or None, initial=initial, project=project)
+    form = FeedbackForm(request.POST if request.method == "POST" else None, initial=initial, project=project)
     if request.method == "POST" and form.is_valid():
         try:
             services.feedback_record(actor=request.user, request=request, project_id=project.pk, **form.cleaned_data)

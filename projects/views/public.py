@@ -39,7 +39,7 @@ def _too_many(ip: str | None, code: str) -> bool:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def progress_lookup(request):
-    form = ProgressLookupForm(request.POST or None)
+    form = ProgressLookupForm(request.POST if request.method == "POST" else None)
     result = None
     error = ""
     if request.method == "POST" and form.is_valid():

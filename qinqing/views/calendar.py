@@ -62,7 +62,7 @@ def calendar_edit(request, year: int):
             "source": "国务院办公厅节假日安排通知（内置数据）" if official else "",
             "days": calendar_text.render(official),
         }
-    form = CalendarYearForm(request.POST or None, initial=initial, year=year)
+    form = CalendarYearForm(request.POST if request.method == "POST" else None, initial=initial, year=year)
     if request.method == "POST" and form.is_valid():
         try:
             services.calendar_year_save(

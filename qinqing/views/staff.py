@@ -36,7 +36,7 @@ def staff_list(request):
 @require_http_methods(["GET", "POST"])
 @manage_accounts
 def staff_create(request):
-    form = StaffCreateForm(request.POST or None)
+    form = StaffCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -86,7 +86,7 @@ def staff_edit(request, pk: int):
         "roles": sorted(account.roles),
         "version": account.version,
     }
-    form = StaffEditForm(request.POST or None, initial=initial)
+    form = StaffEditForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -181,7 +181,7 @@ def department_list(request):
 @require_http_methods(["GET", "POST"])
 @manage_departments
 def department_create(request):
-    form = DepartmentForm(request.POST or None)
+    form = DepartmentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -211,7 +211,7 @@ def department_edit(request, pk: int):
         "is_active": department.is_active,
         "version": department.version,
     }
-    form = DepartmentForm(request.POST or None, initial=initial)
+    form = DepartmentForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
