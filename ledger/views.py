@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ledger import selectors
+from projects import selectors as project_selectors
 from qinqing.roles import Role
 
 
@@ -18,6 +20,11 @@ def workbench(request):
         "is_office": user.has_role(Role.OFFICE),
         "is_admin": user.has_role(Role.ADMIN),
     }
+    today = timezone.localdate()
+    if context["is_specialist"] or context["is_department"]:
+        context["matters"] = project_selectors.matter_figures(user, today)
+    if context["is_specialist"]:
+        context["mine"] = project_selectors.specialist_figures(user, today)
     if context["is_admin"]:
         context["accounts"] = selectors.account_summary()
         context["recent_audit"] = selectors.recent_audit()

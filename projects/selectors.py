@@ -115,3 +115,26 @@ def unit_matters(user, *, warning: str = "", status: str = "", today: date) -> Q
     if warning:
         matters = matters.filter(warning_state=warning)
     return matters.order_by("due_on", "project_id", "id")
+
+
+def matter_figures(user, today: date) -> dict[str, int]:
+    """Open matters in ``user``'s scope: how many, how many near due, overdue, waiting for materials."""
+    is_open = Q(status__in=ProjectMatter.OPEN_STATUSES)
+    return project_matters_for(user).aggregate(
+        open=Count("id", filter=is_open),
+        warning=Count("id", filter=is_open & Q(warn_on__lte=today, due_on__gte=today)),
+        overdue=Count("id", filter=is_open & Q(due_on__lt=today)),
+        paused=Count("id", filter=Q(status=ProjectMatter.Status.SUPPLEMENT)),
+        pending=Count("id", filter=Q(status=ProjectMatter.Status.PENDING)),
+    )
+
+
+def specialist_figures(user, today: date) -> dict[str, int]:
+    """A specialist's own dossiers by status, and the visits logged today."""
+    figures = Project.objects.filter(specialist=user).aggregate(
+        consulting=Count("id", filter=Q(status=Project.Status.CONSULTING)),
+        active=Count("id", filter=Q(status=Project.Status.ACTIVE)),
+        on_hold=Count("id", filter=Q(status=Project.Status.ON_HOLD)),
+    )
+    figures["visits_today"] = Consultation.objects.filter(recorded_by=user, visited_at__date=today).count()
+    return figures

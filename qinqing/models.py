@@ -215,7 +215,6 @@ class AuditEntry(AppendOnlyModel):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
 
 
-
 class CalendarYear(models.Model):
     """A year whose holidays and make-up workdays an administrator entered (or corrected).
 

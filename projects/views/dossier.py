@@ -46,7 +46,10 @@ def project_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("projects.add_project", raise_exception=True)
 def project_create(request):
-    form = DossierForm(request.POST if request.method == "POST" else None, initial={"current_stage": Stage.objects.order_by("number").first()})
+    form = DossierForm(
+        request.POST if request.method == "POST" else None,
+        initial={"current_stage": Stage.objects.order_by("number").first()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_create(actor=request.user, request=request, **form.cleaned_data)

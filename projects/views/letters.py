@@ -20,7 +20,10 @@ from qinqing.pdf import pdf_response
 def letter_create(request, pk: int):
     project = get_project(request, pk, change=True)
     pending = project.matters.filter(status="待申报").values_list("matter_id", flat=True)
-    form = LetterForm(request.POST if request.method == "POST" else None, initial={"recipient": project.builder, "matters": list(pending)})
+    form = LetterForm(
+        request.POST if request.method == "POST" else None,
+        initial={"recipient": project.builder, "matters": list(pending)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             letter = services.letter_issue(
