@@ -302,7 +302,7 @@ class ProgressLookupForm(StyledForm):
         return normalize_code(self.cleaned_data["code"])
 
     def clean_phone_last4(self) -> str:
-        value = self.cleaned_data["phone_last4"]
-        if not value.isdigit():
+        value = normalize_code(self.cleaned_data["phone_last4"])  # full-width digits from a Chinese IME
+        if not (len(value) == 4 and value.isascii() and value.isdigit()):
             raise forms.ValidationError("请填写 4 位数字。")
         return value

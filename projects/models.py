@@ -250,6 +250,8 @@ class NotificationLetter(AppendOnlyModel):
     """一次性告知单: what was told, kept exactly as issued (a snapshot, not a link to the catalogue)."""
 
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="letters")
+    project_name = models.CharField("项目名称（签发时）", max_length=100, default="")
+    project_code = models.CharField("项目代码（签发时）", max_length=24, blank=True, default="")
     year = models.PositiveSmallIntegerField("年度")
     serial = models.PositiveIntegerField("序号")
     recipient = models.CharField("告知对象", max_length=60)

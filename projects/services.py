@@ -334,6 +334,8 @@ def letter_issue(
     matters = sorted(matters, key=lambda m: (m.stage.number, m.pk))
     letter = NotificationLetter.objects.create(
         project=project,
+        project_name=project.name,
+        project_code=project.code,
         year=year,
         serial=Counter.next("letter", year),
         recipient=recipient,
