@@ -55,12 +55,20 @@ def project_list(user, *, text: str = "", status: str = "", stage: str = "", min
         projects = projects.filter(current_stage__number=int(stage))
     if mine:
         projects = projects.filter(specialist=user)
+    # progress counts only the matters the user may see (department staff: their unit's)
+    roles = user_roles(user)
+    visible = Q()
+    if not roles & {Role.OFFICE, Role.WINDOW}:
+        unit_id = user.department_id if Role.DEPARTMENT in roles else None
+        visible = Q(matters__project__specialist=user) if Role.SPECIALIST in roles else Q(pk__in=[])
+        if unit_id:
+            visible |= Q(matters__unit_id=unit_id)
     # an explicit order: Meta.ordering does not apply to a query with GROUP BY
     return (
         projects.select_related("specialist", "current_stage")
         .annotate(
-            matters_total=Count("matters", filter=~Q(matters__status=ProjectMatter.Status.WITHDRAWN)),
-            matters_done=Count("matters", filter=Q(matters__status=ProjectMatter.Status.DONE)),
+            matters_total=Count("matters", filter=visible & ~Q(matters__status=ProjectMatter.Status.WITHDRAWN)),
+            matters_done=Count("matters", filter=visible & Q(matters__status=ProjectMatter.Status.DONE)),
         )
         .order_by("-registered_on", "-id")
     )
@@ -101,11 +109,13 @@ def dossier_timeline(user, project: Project, *, limit: int | None = None) -> Que
 
 
 def consultations_for(user) -> QuerySet[Consultation]:
+    """Consultations are whole-dossier content: the office and window staff see all, a specialist those
+    they recorded or that belong to their own projects (not projects seen only through a unit)."""
     roles = user_roles(user)
     consultations = Consultation.objects.select_related("project", "recorded_by").prefetch_related("matters")
-    if Role.OFFICE in roles:
+    if roles & {Role.OFFICE, Role.WINDOW}:
         return consultations
-    return consultations.filter(Q(recorded_by=user) | Q(project__in=projects_for(user)))
+    return consultations.filter(Q(recorded_by=user) | Q(project__specialist=user))
 
 
 def unit_matters(user, *, warning: str = "", status: str = "", today: date) -> QuerySet[ProjectMatter]:

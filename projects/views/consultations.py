@@ -39,7 +39,10 @@ def consultation_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("projects.add_consultation", raise_exception=True)
 def consultation_create(request):
-    projects = selectors.projects_for(request.user).exclude(status=Project.Status.TERMINATED).order_by("name")
+    # only the specialist's own dossiers, whatever other roles they hold
+    projects = (
+        Project.objects.filter(specialist=request.user).exclude(status=Project.Status.TERMINATED).order_by("name")
+    )
     initial = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
     project_id = request.GET.get("project", "")
     if project_id.isdigit():

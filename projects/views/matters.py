@@ -90,6 +90,8 @@ def unit_matters(request):
     status = status if status in ProjectMatter.Status.values else ""
     matters = selectors.unit_matters(request.user, warning=warning, status=status, today=today)
     page = Paginator(matters, 50).get_page(request.GET.get("page"))
+    for pm in page:
+        pm.can_change = request.user.has_perm("projects.change_projectmatter", pm)
     return render(
         request,
         "projects/unit_matters.html",
