@@ -25,7 +25,7 @@ run_stage() {  # name, then the command
 }
 
 # 1. SQLite
-run_stage "SQLite" env -u DATABASE_URL $PY -m pytest -m "not browser" -q --junitxml="$results/sqlite.xml" "$@"
+run_stage "SQLite" env -u DATABASE_URL $PY -m pytest -m "not browser and not postgresql" -q --junitxml="$results/sqlite.xml" "$@"
 
 # 2. PostgreSQL
 if pg_url="$(scripts/pg-url.sh)"; then

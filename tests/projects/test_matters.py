@@ -281,6 +281,7 @@ def test_deadlines_compute_handles_an_open_pause():
     assert due.warn_on is None
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_people_moving_the_same_matter_one_wins(db):
     """Two threads act on the same version at once: exactly one move lands, the other is told."""

@@ -37,6 +37,7 @@ def test_database_refuses_update(entry):
     assert entry.detail == "导出测试"
 
 
+@pytest.mark.postgresql
 def test_postgresql_refuses_delete(entry):
     if connection.vendor != "postgresql":
         pytest.skip("the DELETE trigger is PostgreSQL's; SQLite's test flush deletes rows (see migration 0002)")
