@@ -199,8 +199,8 @@ def project_update(
     _check_code_free(fields.get("code", ""), exclude_pk=project_id)
     if status != current.status and status in (Project.Status.ON_HOLD, Project.Status.TERMINATED) and not reason:
         raise ValidationError(f"将项目改为“{status}”须填写原因。", code="reason_required")
-    if status == Project.Status.COMPLETED and current.matters.open().exists():
-        raise ValidationError("项目还有未办结的事项，不能标为已办结。", code="open_matters")
+    if status == Project.Status.COMPLETED and current.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).exists():
+        raise ValidationError("项目还有未办结的事项（含待申报），请先办结或撤回后再标为已办结。", code="open_matters")
     before = project_snapshot(current)
     changes = {**fields, "specialist": specialist, "status": status}
     if status == Project.Status.COMPLETED and current.completed_on is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -392,3 +393,19 @@ def test_valid_credit_code_factory():
     from qinqing.validators import credit_code_validator
 
     credit_code_validator(valid_credit_code(42))
+
+
+def test_a_project_with_a_matter_still_to_apply_for_cannot_be_completed(db):
+    project = ProjectFactory()
+    ProjectMatterFactory(project=project)  # 待申报
+    with pytest.raises(ValidationError, match="含待申报"):
+        services.project_update(
+            actor=project.specialist,
+            request=None,
+            project_id=project.pk,
+            version=project.version,
+            specialist=project.specialist,
+            status="已办结",
+            **{f: getattr(project, f) for f in services.PROJECT_FIELDS},
+        )
+    assert Project.objects.get(pk=project.pk).status == "咨询中"
