@@ -75,6 +75,8 @@ def recompute_for_year(sender, year: int, **kwargs) -> int:
         ProjectMatter.objects.open()
         .filter(accepted_on__year__lte=year, time_limit_workdays__gt=0)
         .exclude(due_on__year__lt=year)
+        .select_for_update()
+        .order_by("pk")
         .prefetch_related("pauses")
     )
     for matter in matters:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django import forms
 
 from projects.models import Consultation, Feedback, Matter, Project, ProjectMatter, Stage
@@ -71,6 +73,16 @@ def _decimal(label: str, max_digits: int) -> forms.DecimalField:
             "max_whole_digits": f"{label}数值过大，请核对单位。",
         },
     )
+
+
+EARLIEST = date(2000, 1, 1)
+
+
+def not_before_2000(value) -> None:
+    """Dates of this century only: a typo like 0001-01-01 gets a message, not an error page."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day < EARLIEST:
+        raise forms.ValidationError("日期不能早于 2000 年，请核对。")
 
 
 class ProjectFieldsMixin(forms.Form):
@@ -160,7 +172,9 @@ class GroupedMatterField(forms.ModelMultipleChoiceField):
     """Catalogue matters in option groups by stage."""
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=Matter.objects.filter(is_active=True).select_related("stage", "unit"), **kwargs)
+        super().__init__(
+            queryset=Matter.objects.filter(is_active=True).select_related("stage", "stage__lead_unit", "unit"), **kwargs
+        )
 
     def label_from_instance(self, matter: Matter) -> str:
         return f"{matter.name}（{matter.unit.name}）"
@@ -175,7 +189,9 @@ class GroupedMatterField(forms.ModelMultipleChoiceField):
 
 class ConsultationForm(StyledForm):
     visited_at = forms.DateTimeField(
-        label="来访时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label="来访时间",
+        validators=[not_before_2000],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     kind = forms.ChoiceField(
         label="类型",
@@ -254,7 +270,9 @@ class AddMattersForm(StyledForm):
 
 class MatterMoveForm(StyledForm):
     to_status = forms.ChoiceField(label="变更为", choices=())
-    on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = forms.DateField(
+        label="日期", validators=[not_before_2000], widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     mode = forms.ChoiceField(
         label="办理方式", choices=ProjectMatter.Mode.choices, required=False, help_text="仅受理时选择。"
     )
@@ -274,7 +292,9 @@ class MatterMoveForm(StyledForm):
 
 class FeedbackForm(StyledForm):
     told_at = forms.DateTimeField(
-        label="反馈时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label="反馈时间",
+        validators=[not_before_2000],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     method = forms.ChoiceField(label="反馈方式", choices=Feedback.Method.choices, widget=forms.RadioSelect)
     project_matter = forms.ModelChoiceField(label="相关事项", queryset=ProjectMatter.objects.none(), required=False)

@@ -93,9 +93,10 @@ class ProjectQuerySet(models.QuerySet):
         query = models.Q()
         for field in ("name", "code", "builder", "builder_credit_code", "contact_name", "site"):
             query |= models.Q(**{f"{field}__icontains": text})
-        digits = "".join(c for c in text if c.isdigit())
-        if len(digits) >= 4 and len(digits) == len(text):
-            query |= models.Q(contact_phone__contains=digits)
+        # a phone matches only as the whole number: partial matches would let anyone rebuild a masked
+        # number digit by digit (138****1234 → try 1380…1389)
+        if text.isascii() and text.replace("-", "").isdigit() and len(text) >= 7:
+            query |= models.Q(contact_phone=text)
         return self.filter(query)
 
 
@@ -340,6 +341,9 @@ class ProjectMatter(models.Model):
     warn_on = models.DateField("预警日", null=True, blank=True)
     due_provisional = models.BooleanField("到期日为暂估", default=False)
     finished_on = models.DateField("办结日期", null=True, blank=True, help_text="办结、不予办理或撤回的日期。")
+    last_changed_on = models.DateField(
+        "最近变更日期", null=True, blank=True, help_text="最近一次状态变更的日期；之后的变更不能早于它。"
+    )
     last_reason = models.CharField("最近原因", max_length=300, blank=True)
     handler = models.ForeignKey(
         "qinqing.User", verbose_name="经办人", on_delete=models.PROTECT, related_name="+", null=True, blank=True

@@ -61,3 +61,12 @@ rules.add_perm("projects.add_project", is_specialist)
 rules.add_perm("projects.view_projectmatter", reads_all_projects | is_matter_specialist | is_matter_unit)
 rules.add_perm("projects.change_projectmatter", is_matter_specialist | is_matter_unit)
 rules.add_perm("projects.add_consultation", is_specialist)
+
+
+@rules.predicate
+def is_office(user) -> bool:
+    return Role.OFFICE in _roles(user)
+
+
+# the full phone number: the project's specialist (who calls the applicant) and the reform office (return visits)
+rules.add_perm("projects.reveal_contact", is_project_specialist | is_office)

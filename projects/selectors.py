@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from projects.models import Consultation, Project, ProjectMatter, Stage, TimelineEntry
 from qinqing.roles import Role, user_roles
+from qinqing.validators import int_or_none
 
 
 def projects_for(user) -> QuerySet[Project]:
@@ -51,8 +52,8 @@ def project_list(user, *, text: str = "", status: str = "", stage: str = "", min
     projects = projects_for(user).search(text)
     if status:
         projects = projects.filter(status=status)
-    if stage.isdigit():
-        projects = projects.filter(current_stage__number=int(stage))
+    if int_or_none(stage) is not None:
+        projects = projects.filter(current_stage__number=int_or_none(stage))
     if mine:
         projects = projects.filter(specialist=user)
     # progress counts only the matters the user may see (department staff: their unit's)

@@ -199,8 +199,13 @@ def project_update(
     _check_code_free(fields.get("code", ""), exclude_pk=project_id)
     if status != current.status and status in (Project.Status.ON_HOLD, Project.Status.TERMINATED) and not reason:
         raise ValidationError(f"将项目改为“{status}”须填写原因。", code="reason_required")
-    if status == Project.Status.COMPLETED and current.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).exists():
-        raise ValidationError("项目还有未办结的事项（含待申报），请先办结或撤回后再标为已办结。", code="open_matters")
+    closing = status in (Project.Status.COMPLETED, Project.Status.TERMINATED) and status != current.status
+    if closing and current.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).exists():
+        raise ValidationError(
+            f"项目还有未办结的事项（含待申报），请先办结或撤回后再标为“{status}”。", code="open_matters"
+        )
+    if not fields.get("code", current.code) and current.matters.filter(accepted_on__isnull=False).exists():
+        raise ValidationError("项目已有受理的事项，项目代码不能清空。", code="code_required")
     before = project_snapshot(current)
     changes = {**fields, "specialist": specialist, "status": status}
     if status == Project.Status.COMPLETED and current.completed_on is None:
@@ -369,8 +374,12 @@ def project_matters_add(
     project = lock_for_update(Project, project_id)
     if project.is_closed:
         raise ValidationError(f"项目已{project.status}，不能再添加事项。", code="project_closed")
-    open_ids = set(project.matters.open().values_list("matter_id", flat=True)) | set(
-        project.matters.filter(status=ProjectMatter.Status.PENDING).values_list("matter_id", flat=True)
+    # a matter waiting, in progress or already done on this project is not added again;
+    # one refused or withdrawn can be applied for anew
+    open_ids = set(
+        project.matters.exclude(status__in=[ProjectMatter.Status.REFUSED, ProjectMatter.Status.WITHDRAWN]).values_list(
+            "matter_id", flat=True
+        )
     )
     added, skipped = [], []
     for matter in matters:
@@ -383,11 +392,10 @@ def project_matters_add(
         item._change_reason = "添加事项"
         item.save()
     if added:
-        timeline.record(
-            project,
-            Kind.MATTER,
-            actor,
-            f"添加 {len(added)} 个事项：" + "、".join(item.matter.name for item in added),
+        names = "、".join(item.matter.name for item in added)
+        timeline.record(project, Kind.MATTER, actor, f"添加 {len(added)} 个事项：{names}")
+        audit.record(
+            action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=project, detail=f"添加事项：{names}"
         )
     return added, skipped
 
@@ -433,13 +441,6 @@ def allowed_moves(status: str) -> tuple[str, ...]:
     return TRANSITIONS.get(status, ())
 
 
-def _last_change_on(pm: ProjectMatter):
-    dates = [d for d in (pm.accepted_on, pm.finished_on) if d]
-    for pause in pm.pauses.all():
-        dates.extend(d for d in (pause.paused_on, pause.resumed_on) if d)
-    return max(dates) if dates else None
-
-
 @transaction.atomic
 def matter_move(
     *,
@@ -468,14 +469,21 @@ def matter_move(
     to_status = ProjectMatter.Status(to_status)
     if pm.is_final:
         raise ValidationError(f"该事项已{before}，不能再变更状态。", code="final")
+    if pm.project.is_closed:
+        raise ValidationError(f"项目已{pm.project.status}，不能再办理其事项。", code="project_closed")
     if to_status not in allowed_moves(before):
         raise ValidationError(f"事项当前为“{before}”，不能直接改为“{to_status}”。", code="illegal_move")
     today = timezone.localdate()
     if on > today:
         raise ValidationError("日期不能晚于今天。", code="future_date")
-    last = _last_change_on(pm)
-    if last and on < last:
-        raise ValidationError(f"日期不能早于该事项上一次变更的日期（{last:%Y-%m-%d}）。", code="date_backwards")
+    if on < pm.project.registered_on:
+        raise ValidationError(
+            f"日期不能早于项目登记日期（{pm.project.registered_on:%Y-%m-%d}）。", code="before_registration"
+        )
+    if pm.last_changed_on and on < pm.last_changed_on:
+        raise ValidationError(
+            f"日期不能早于该事项上一次变更的日期（{pm.last_changed_on:%Y-%m-%d}）。", code="date_backwards"
+        )
     reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
         raise ValidationError(f"“{ACTION_LABELS[to_status]}”须填写原因。", code="reason_required")
@@ -483,10 +491,6 @@ def matter_move(
     if to_status == ProjectMatter.Status.ACCEPTED:
         if not pm.project.code:
             raise ValidationError("受理前请先在项目档案中填写项目代码（投资项目统一代码）。", code="code_required")
-        if on < pm.project.registered_on:
-            raise ValidationError(
-                f"受理日期不能早于项目登记日期（{pm.project.registered_on:%Y-%m-%d}）。", code="before_registration"
-            )
         mode = ProjectMatter.Mode(mode or ProjectMatter.Mode.REGULAR)
         if mode in MODE_FLAGS:
             flag, label = MODE_FLAGS[mode]
@@ -498,11 +502,15 @@ def matter_move(
         pm.handler = actor
     elif to_status == ProjectMatter.Status.SUPPLEMENT:
         MatterPause.objects.create(project_matter=pm, paused_on=on, reason=reason)
-    elif before == ProjectMatter.Status.SUPPLEMENT:
-        pm.pauses.filter(resumed_on__isnull=True).update(resumed_on=on)
+    elif before == ProjectMatter.Status.SUPPLEMENT or to_status in ProjectMatter.FINAL_STATUSES:
+        for pause in pm.pauses.filter(resumed_on__isnull=True):
+            pause.resumed_on = on
+            pause._change_reason = ACTION_LABELS[to_status]
+            pause.save()
     if to_status in ProjectMatter.FINAL_STATUSES:
         pm.finished_on = on
     pm.status = to_status
+    pm.last_changed_on = on
     pm.last_reason = reason
     pm.version += 1
     due = deadlines.refresh(pm)
@@ -604,4 +612,5 @@ def feedback_record(
         project_matter=project_matter,
         obj=feedback,
     )
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=feedback)
     return feedback

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", dossier.project_create, name="create"),
     path("<int:pk>/", dossier.project_detail, name="detail"),
     path("<int:pk>/edit/", dossier.project_edit, name="edit"),
+    path("<int:pk>/reveal-phone/", dossier.reveal_phone, name="reveal_phone"),
     path("<int:pk>/letters/new/", letters.letter_create, name="letter_create"),
     path("<int:pk>/matters/add/", matters.matters_add, name="matters_add"),
     path("<int:pk>/feedback/new/", matters.feedback_create, name="feedback_create"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -12,8 +14,18 @@ from qinqing.models import AuditEntry
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address; behind the hall's reverse proxy, the one the proxy saw (the last hop it
+    appended to X-Forwarded-For, which a client cannot forge), not the proxy's own."""
     if request is None:
         return None
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            try:
+                return str(ipaddress.ip_address(hops[-1]))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR") or None
 
 

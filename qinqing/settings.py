@@ -164,6 +164,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "qinqing.views.errors.csrf_failure"
+# Behind nginx: the client's address is the last one nginx appended to X-Forwarded-For.
+BEHIND_PROXY = env_bool("QINQING_BEHIND_PROXY", False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("QINQING_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("QINQING_HSTS_SECONDS", 31_536_000, minimum=0)
@@ -171,7 +173,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env_bool("QINQING_BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 CONTENT_SECURITY_POLICY = {

@@ -10,6 +10,12 @@ from django.core.validators import RegexValidator
 _MARKUP = re.compile(r"[<>]")
 
 
+def int_or_none(value: str | None) -> int | None:
+    """A positive whole number from a query parameter, or None for anything else (never raises)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 def no_markup(value: str) -> None:
     """Refuse angle brackets, so nothing that looks like a tag or script is ever stored."""
     if value and _MARKUP.search(value):
@@ -72,7 +78,7 @@ def credit_code_validator(value: str) -> None:
         )
 
 
-_PROJECT_CODE = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{5}[0-9A-Z])$")
+_PROJECT_CODE = re.compile(r"^([0-9]{4})-([0-9]{6})-([0-9]{2})-([0-9]{2})-([0-9]{5}[0-9A-Z])$")
 
 
 def project_code_validator(value: str) -> None:
@@ -89,7 +95,7 @@ def project_code_validator(value: str) -> None:
             params={"example": example},
         )
     head, division, _, _, tail = match.groups()
-    old_style = 2000 <= int(head) <= 2099 and tail.isdigit()
+    old_style = 2000 <= int(head) <= 2099 and tail.isascii() and tail.isdigit()
     new_style = 1 <= int(head[2:]) <= 12
     if not (old_style or new_style):
         raise ValidationError(

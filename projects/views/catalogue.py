@@ -9,6 +9,7 @@ from projects import services
 from projects.forms import MatterForm
 from projects.models import Matter, Stage
 from qinqing.forms import add_service_errors
+from qinqing.validators import int_or_none
 
 
 @require_GET
@@ -23,8 +24,8 @@ def catalogue(request):
     stages = Stage.objects.select_related("lead_unit")
     matters = Matter.objects.select_related("stage", "unit")
     stage_number = request.GET.get("stage", "")
-    if stage_number.isdigit():
-        matters = matters.filter(stage__number=int(stage_number))
+    if int_or_none(stage_number) is not None:
+        matters = matters.filter(stage__number=int_or_none(stage_number))
     query = request.GET.get("q", "").strip()
     if query:
         matters = matters.filter(name__icontains=query)

@@ -14,6 +14,7 @@ from projects import selectors, services
 from projects.forms import ConsultationForm, NewProjectForm
 from projects.models import Project
 from qinqing.forms import add_service_errors
+from qinqing.validators import int_or_none
 
 
 @require_GET
@@ -44,9 +45,9 @@ def consultation_create(request):
         Project.objects.filter(specialist=request.user).exclude(status=Project.Status.TERMINATED).order_by("name")
     )
     initial = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
-    project_id = request.GET.get("project", "")
-    if project_id.isdigit():
-        project = projects.filter(pk=int(project_id)).first()
+    project_id = int_or_none(request.GET.get("project"))
+    if project_id is not None:
+        project = projects.filter(pk=project_id).first()
         if project is not None:
             initial.update(project=project, visitor_name=project.contact_name, visitor_company=project.builder)
     data = request.POST if request.method == "POST" else None

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects import selectors, services
 from projects.forms import DossierForm, ProjectForm
 from projects.models import Project, Stage
 from projects.views.access import get_project
+from qinqing import audit
 from qinqing.forms import add_service_errors
+from qinqing.models import AuditEntry
 
 PAGE_SIZE = 50
 
@@ -76,6 +80,7 @@ def project_detail(request, pk: int):
         "timeline": selectors.dossier_timeline(user, project),
         "letters": project.letters.select_related("issued_by") if whole else [],
         "can_change": user.has_perm("projects.change_project", project),
+        "can_reveal": user.has_perm("projects.reveal_contact", project),
     }
     return render(request, "projects/project_detail.html", context)
 
@@ -98,3 +103,17 @@ def project_edit(request, pk: int):
                 return redirect("projects:index")
             return redirect("projects:detail", pk=project.pk)
     return render(request, "projects/project_form.html", {"form": form, "project": project, "title": "修改项目信息"})
+
+
+@require_POST
+@permission_required("qinqing.view_projects", raise_exception=True)
+def reveal_phone(request, pk: int):
+    """Show the applicant's full phone number to those whose work needs it; every reveal is logged."""
+    project = get_project(request, pk)
+    if not request.user.has_perm("projects.reveal_contact", project):
+        raise PermissionDenied("您的角色不能查看完整的联系电话。")
+    audit.record(action=AuditEntry.Action.REVEAL, request=request, obj=project, detail="查看项目联系人完整电话")
+    if request.htmx:
+        return HttpResponse(format_html('<span data-testid="full-phone">{}</span>', project.contact_phone))
+    messages.info(request, f"{project.contact_name}的完整电话：{project.contact_phone}（本次查看已记录）")
+    return redirect("projects:detail", pk=project.pk)

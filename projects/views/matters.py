@@ -3,6 +3,7 @@ a unit's working list, and feedback to the applicant."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -100,6 +101,7 @@ def unit_matters(request):
             "warning": warning,
             "status": status,
             "warnings": ProjectMatter.Warning.values,
+            "warning_workdays": settings.WARNING_WORKDAYS,
             "statuses": ProjectMatter.Status.values,
             "today": today,
         },

@@ -409,3 +409,92 @@ def test_a_project_with_a_matter_still_to_apply_for_cannot_be_completed(db):
             **{f: getattr(project, f) for f in services.PROJECT_FIELDS},
         )
     assert Project.objects.get(pk=project.pk).status == "咨询中"
+
+
+@pytest.mark.parametrize(
+    "url", ["/projects/?stage=²", "/projects/catalogue/?stage=²", "/projects/consultations/new/?project=²"]
+)
+def test_odd_query_parameters_never_break_a_page(client_for, url):
+    client = client_for(Role.SPECIALIST)
+    assert client.get(url).status_code == 200
+
+
+def test_a_masked_phone_cannot_be_rebuilt_by_partial_searches(client_for):
+    client = client_for(Role.OFFICE)
+    ProjectFactory(name="寸滩仓储", contact_phone="13957681234")
+    for probe in ("1395", "13957", "1234", "81234"):
+        assert list(client.get(reverse("projects:index"), {"q": probe}).context["page"]) == []
+    found = client.get(reverse("projects:index"), {"q": "13957681234"}).context["page"]
+    assert [p.name for p in found] == ["寸滩仓储"]
+
+
+def test_terminating_needs_every_matter_finished(db):
+    project = ProjectFactory()
+    ProjectMatterFactory(project=project)
+    with pytest.raises(ValidationError, match="已终止"):
+        services.project_update(
+            actor=project.specialist,
+            request=None,
+            project_id=project.pk,
+            version=project.version,
+            specialist=project.specialist,
+            status="已终止",
+            reason="建设单位放弃",
+            **{f: getattr(project, f) for f in services.PROJECT_FIELDS},
+        )
+
+
+def test_the_code_cannot_be_cleared_once_a_matter_was_accepted(db):
+    project = ProjectFactory()
+    pm = ProjectMatterFactory(project=project)
+    services.matter_move(
+        actor=project.specialist,
+        request=None,
+        project_matter_id=pm.pk,
+        version=0,
+        to_status="已受理",
+        on=date(2026, 3, 2),
+    )
+    project.refresh_from_db()
+    fields = {f: getattr(project, f) for f in services.PROJECT_FIELDS} | {"code": ""}
+    with pytest.raises(ValidationError, match="项目代码不能清空"):
+        services.project_update(
+            actor=project.specialist,
+            request=None,
+            project_id=project.pk,
+            version=project.version,
+            specialist=project.specialist,
+            status=project.status,
+            **fields,
+        )
+
+
+def test_revealing_the_full_phone_is_logged_and_limited(client_for):
+    specialist = client_for(Role.SPECIALIST)
+    project = ProjectFactory(specialist=specialist.user, contact_phone="13957681234")
+    url = reverse("projects:reveal_phone", args=[project.pk])
+    assert specialist.get(url).status_code == 405
+    response = specialist.post(url, HTTP_HX_REQUEST="true")
+    assert "13957681234" in response.content.decode()
+    entry = AuditEntry.objects.get(action="reveal")
+    assert entry.actor == specialist.user
+    assert entry.object_id == str(project.pk)
+    window = client_for(Role.WINDOW)
+    assert window.post(url).status_code == 403
+    assert AuditEntry.objects.filter(action="reveal").count() == 1
+    office = client_for(Role.OFFICE)
+    response = office.post(url, follow=True)
+    assert "13957681234" in response.content.decode()
+
+
+def test_feedback_is_audited(db):
+    project = ProjectFactory()
+    services.feedback_record(
+        actor=project.specialist,
+        request=None,
+        project_id=project.pk,
+        told_at=timezone.now(),
+        method="电话",
+        content="已告知",
+    )
+    assert AuditEntry.objects.filter(object_type="projects.feedback", action="create").count() == 1

@@ -325,3 +325,68 @@ def test_two_people_moving_the_same_matter_one_wins(db):
     pm.refresh_from_db()
     assert pm.version == version + 1
     assert TimelineEntry.objects.filter(project_matter=pm).count() == 1
+
+
+def test_a_backdated_pause_cannot_erase_an_overdue(pm):
+    """Accepted 03-02, due 03-09, in review since 03-10: a 补正 dated 03-03 would wipe the overdue."""
+    move(pm, S.ACCEPTED, date(2026, 3, 2))
+    move(pm, S.REVIEWING, date(2026, 3, 10))
+    with pytest.raises(ValidationError, match=r"不能早于该事项上一次变更的日期（2026-03-10）"):
+        move(pm, S.SUPPLEMENT, date(2026, 3, 3), reason="补图纸")
+    pm.refresh_from_db()
+    assert pm.due_on == date(2026, 3, 9)
+    assert not MatterPause.objects.filter(project_matter=pm).exists()
+
+
+def test_a_pause_after_the_due_date_keeps_the_matter_overdue(pm):
+    move(pm, S.ACCEPTED, date(2026, 3, 2))
+    move(pm, S.SUPPLEMENT, date(2026, 3, 12), reason="补图纸")
+    resumed = move(pm, S.REVIEWING, date(2026, 3, 20))
+    assert resumed.due_on == date(2026, 3, 9)
+    assert resumed.warning_on(date(2026, 3, 20)) == "逾期"
+
+
+def test_no_move_is_dated_before_the_project_was_registered(pm):
+    with pytest.raises(ValidationError, match="不能早于项目登记日期"):
+        move(pm, S.WITHDRAWN, date(2025, 12, 31), reason="撤回")
+
+
+def test_finishing_while_paused_closes_the_pause_with_history(pm):
+    move(pm, S.ACCEPTED, date(2026, 3, 2))
+    move(pm, S.SUPPLEMENT, date(2026, 3, 3), reason="补图纸")
+    move(pm, S.WITHDRAWN, date(2026, 3, 6), reason="申请人撤回")
+    pause = MatterPause.objects.get(project_matter=pm)
+    assert pause.resumed_on == date(2026, 3, 6)
+    assert pause.history.count() == 2
+
+
+def test_matters_of_a_closed_project_cannot_move(db):
+    project = ProjectFactory(status=Project.Status.TERMINATED)
+    pm = ProjectMatterFactory(project=project)
+    with pytest.raises(ValidationError, match="项目已已终止"):
+        move(pm, S.ACCEPTED, date(2026, 3, 2))
+
+
+def test_a_done_matter_is_not_added_again_but_a_withdrawn_one_can_be(db):
+    project = ProjectFactory()
+    done, withdrawn = ProjectMatterFactory(project=project), ProjectMatterFactory(project=project)
+    move(done, S.ACCEPTED, date(2026, 3, 2))
+    move(done, S.DONE, date(2026, 3, 3))
+    move(withdrawn, S.WITHDRAWN, date(2026, 3, 2), reason="暂不申报")
+    added, skipped = services.project_matters_add(
+        actor=project.specialist, request=None, project_id=project.pk, matters=[done.matter, withdrawn.matter]
+    )
+    assert [a.matter for a in added] == [withdrawn.matter]
+    assert skipped == [done.matter]
+    assert AuditEntry.objects.filter(object_type="projects.project", detail__startswith="添加事项").count() == 1
+
+
+def test_a_date_from_the_year_one_is_a_form_error(client_for):
+    client = client_for(Role.SPECIALIST)
+    pm = ProjectMatterFactory(project=ProjectFactory(specialist=client.user))
+    response = client.post(
+        reverse("projects:matter_move", args=[pm.pk]),
+        {"to_status": S.ACCEPTED, "on": "0001-01-01", "mode": "常规", "reason": "", "version": pm.version},
+    )
+    assert response.status_code == 200
+    assert "日期不能早于 2000 年" in response.content.decode()

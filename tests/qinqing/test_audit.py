@@ -72,3 +72,15 @@ def test_deleting_an_account_with_records_is_refused(make_user):
     audit.record(action=AuditEntry.Action.EXPORT, actor=user)
     with pytest.raises(ProtectedError):
         user.delete()
+
+
+def test_client_address_behind_the_proxy_is_the_last_forwarded_hop(rf, settings):
+    from qinqing.audit import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.168.5.9")
+    settings.BEHIND_PROXY = False
+    assert client_ip(request) == "10.0.0.1"
+    settings.BEHIND_PROXY = True
+    assert client_ip(request) == "192.168.5.9"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")
+    assert client_ip(request) == "10.0.0.1"
