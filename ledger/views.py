@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from ledger import selectors
 from projects import selectors as project_selectors
+from windows.todo import todo_for
 from qinqing.roles import Role
 
 
@@ -21,6 +22,8 @@ def workbench(request):
         "is_admin": user.has_role(Role.ADMIN),
     }
     today = timezone.localdate()
+    if user.has_perm("qinqing.view_projects"):
+        context["todo"] = todo_for(user, today)
     if context["is_specialist"] or context["is_department"]:
         context["matters"] = project_selectors.matter_figures(user, today)
     if context["is_specialist"]:

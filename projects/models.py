@@ -16,8 +16,15 @@ class Stage(models.Model):
     lead_unit = models.ForeignKey(
         Department, verbose_name="牵头单位", on_delete=models.PROTECT, null=True, blank=True, related_name="led_stages"
     )
+    # the stage's comprehensive window (阶段综合窗口), first-responsible for the stage's matters
+    window_name = models.CharField("综合窗口名称", max_length=60, blank=True)
+    window_phone = models.CharField("窗口电话", max_length=30, blank=True)
+    window_staff = models.ManyToManyField(
+        "qinqing.User", verbose_name="窗口人员", blank=True, related_name="window_stages"
+    )
+    version = models.PositiveIntegerField("版本", default=0)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[window_staff])
 
     class Meta:
         verbose_name = "审批阶段"
@@ -26,6 +33,10 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
+
+    @property
+    def window_label(self) -> str:
+        return self.window_name or f"{self.name}综合窗口"
 
 
 class Matter(models.Model):
@@ -476,6 +487,13 @@ class TimelineEntry(AppendOnlyModel):
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="timeline")
     project_matter = models.ForeignKey(
         ProjectMatter, verbose_name="相关事项", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # whom an entry without a matter concerns, so window and unit staff see the entries of their part
+    stage = models.ForeignKey(
+        Stage, verbose_name="相关阶段", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Department, verbose_name="相关单位", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField("类别", max_length=20, choices=Kind.choices)
     occurred_at = models.DateTimeField("时间")

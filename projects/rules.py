@@ -1,7 +1,8 @@
 """Object permissions of the dossier part, checked on the server for every object.
 
-- the reform office reads every dossier; window staff read every dossier (the windows part narrows
-  them to their stage); neither changes a project's facts here;
+- the reform office reads every dossier and changes none;
+- window staff see the projects with a matter in (or standing at) the stages whose window they staff,
+  only those stages' matters, and may record a move on a unit's behalf (the unit told them);
 - a specialist sees and edits the projects they are responsible for;
 - department staff see the projects that have a matter of their unit, only those matters, and
   move only those matters;
@@ -21,7 +22,26 @@ def _roles(user) -> frozenset[str]:
 
 @rules.predicate
 def reads_all_projects(user) -> bool:
-    return bool(_roles(user) & {Role.OFFICE, Role.WINDOW})
+    return Role.OFFICE in _roles(user)
+
+
+def _stages(user) -> list[int]:
+    from projects.selectors import window_stage_ids
+
+    return window_stage_ids(user)
+
+
+@rules.predicate
+def window_of_project(user, project) -> bool:
+    stages = _stages(user)
+    if not stages or project is None:
+        return False
+    return project.current_stage_id in stages or project.matters.filter(matter__stage_id__in=stages).exists()
+
+
+@rules.predicate
+def window_of_matter(user, project_matter) -> bool:
+    return project_matter.matter.stage_id in _stages(user)
 
 
 @rules.predicate
@@ -55,11 +75,15 @@ def is_specialist(user) -> bool:
     return Role.SPECIALIST in _roles(user)
 
 
-rules.add_perm("projects.view_project", reads_all_projects | is_project_specialist | unit_has_matter_on)
+rules.add_perm(
+    "projects.view_project", reads_all_projects | is_project_specialist | unit_has_matter_on | window_of_project
+)
 rules.add_perm("projects.change_project", is_project_specialist)
 rules.add_perm("projects.add_project", is_specialist)
-rules.add_perm("projects.view_projectmatter", reads_all_projects | is_matter_specialist | is_matter_unit)
-rules.add_perm("projects.change_projectmatter", is_matter_specialist | is_matter_unit)
+rules.add_perm(
+    "projects.view_projectmatter", reads_all_projects | is_matter_specialist | is_matter_unit | window_of_matter
+)
+rules.add_perm("projects.change_projectmatter", is_matter_specialist | is_matter_unit | window_of_matter)
 rules.add_perm("projects.add_consultation", is_specialist)
 
 

@@ -12,40 +12,68 @@ from qinqing.roles import Role, user_roles
 from qinqing.validators import int_or_none
 
 
-def projects_for(user) -> QuerySet[Project]:
-    """The projects ``user`` may see: everything for the reform office and window staff, their own for
-    a specialist, those with a matter of their unit for department staff (a union for several roles)."""
+def window_stage_ids(user) -> list[int]:
+    """The stages whose comprehensive window ``user`` staffs (cached on the user for the request)."""
+    if Role.WINDOW not in user_roles(user):
+        return []
+    cached = getattr(user, "_window_stage_ids", None)
+    if cached is None:
+        cached = sorted(user.window_stages.values_list("pk", flat=True))
+        user._window_stage_ids = cached
+    return cached
+
+
+def matter_scope(user, prefix: str = "") -> Q | None:
+    """Which project matters ``user`` may see, as a condition (``None``: all). ``prefix`` lets a query
+    on projects use it (``"matters__"``). The reform office sees all; a specialist the matters of
+    their projects; department staff their unit's; window staff their stages'."""
     roles = user_roles(user)
-    if roles & {Role.OFFICE, Role.WINDOW}:
+    if Role.OFFICE in roles:
+        return None
+    scope = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    if Role.SPECIALIST in roles:
+        scope |= Q(**{f"{prefix}project__specialist": user})
+    if Role.DEPARTMENT in roles and user.department_id:
+        scope |= Q(**{f"{prefix}unit_id": user.department_id})
+    stages = window_stage_ids(user)
+    if stages:
+        scope |= Q(**{f"{prefix}matter__stage_id__in": stages})
+    return scope
+
+
+def projects_for(user) -> QuerySet[Project]:
+    """The projects ``user`` may see: all for the reform office; a specialist their own; department
+    staff those with a matter of their unit; window staff those with a matter in (or standing at) their
+    stage; a union for several roles."""
+    roles = user_roles(user)
+    if Role.OFFICE in roles:
         return Project.objects.all()
     scope = Q(pk__in=[])
     if Role.SPECIALIST in roles:
         scope |= Q(specialist=user)
     if Role.DEPARTMENT in roles and user.department_id:
         scope |= Q(Exists(ProjectMatter.objects.filter(project=OuterRef("pk"), unit_id=user.department_id)))
+    stages = window_stage_ids(user)
+    if stages:
+        in_stage = ProjectMatter.objects.filter(project=OuterRef("pk"), matter__stage_id__in=stages)
+        scope |= Q(Exists(in_stage)) | Q(current_stage_id__in=stages)
     return Project.objects.filter(scope)
 
 
 def project_matters_for(user, project: Project | None = None) -> QuerySet[ProjectMatter]:
-    """The project matters ``user`` may see (department staff: their unit's only)."""
-    roles = user_roles(user)
+    """The project matters ``user`` may see."""
     matters = ProjectMatter.objects.all()
     if project is not None:
         matters = matters.filter(project=project)
-    if roles & {Role.OFFICE, Role.WINDOW}:
-        return matters
-    scope = Q(pk__in=[])
-    if Role.SPECIALIST in roles:
-        scope |= Q(project__specialist=user)
-    if Role.DEPARTMENT in roles and user.department_id:
-        scope |= Q(unit_id=user.department_id)
-    return matters.filter(scope)
+    scope = matter_scope(user)
+    return matters if scope is None else matters.filter(scope)
 
 
 def sees_whole_dossier(user, project: Project) -> bool:
-    """Department staff who are not also the project's specialist see only their unit's part."""
+    """The reform office and the project's own specialist see the whole dossier; window and
+    department staff see their stage's or unit's part."""
     roles = user_roles(user)
-    return bool(roles & {Role.OFFICE, Role.WINDOW}) or (Role.SPECIALIST in roles and project.specialist_id == user.pk)
+    return Role.OFFICE in roles or (Role.SPECIALIST in roles and project.specialist_id == user.pk)
 
 
 def project_list(user, *, text: str = "", status: str = "", stage: str = "", mine: bool = False) -> QuerySet[Project]:
@@ -57,13 +85,7 @@ def project_list(user, *, text: str = "", status: str = "", stage: str = "", min
     if mine:
         projects = projects.filter(specialist=user)
     # progress counts only the matters the user may see (department staff: their unit's)
-    roles = user_roles(user)
-    visible = Q()
-    if not roles & {Role.OFFICE, Role.WINDOW}:
-        unit_id = user.department_id if Role.DEPARTMENT in roles else None
-        visible = Q(matters__project__specialist=user) if Role.SPECIALIST in roles else Q(pk__in=[])
-        if unit_id:
-            visible |= Q(matters__unit_id=unit_id)
+    visible = matter_scope(user, prefix="matters__") or Q()
     # an explicit order: Meta.ordering does not apply to a query with GROUP BY
     return (
         projects.select_related("specialist", "current_stage")
@@ -105,7 +127,12 @@ def dossier_matters(user, project: Project, today: date) -> list[StageGroup]:
 def dossier_timeline(user, project: Project, *, limit: int | None = None) -> QuerySet[TimelineEntry]:
     entries = project.timeline.select_related("actor", "project_matter")
     if not sees_whole_dossier(user, project):
-        entries = entries.filter(project_matter__in=project_matters_for(user, project))
+        about = Q(project_matter__in=project_matters_for(user, project))
+        if Role.DEPARTMENT in user_roles(user) and user.department_id:
+            about |= Q(unit_id=user.department_id)
+        if window_stage_ids(user):
+            about |= Q(stage_id__in=window_stage_ids(user))
+        entries = entries.filter(about)
     return entries[:limit] if limit else entries
 
 
@@ -114,9 +141,13 @@ def consultations_for(user) -> QuerySet[Consultation]:
     they recorded or that belong to their own projects (not projects seen only through a unit)."""
     roles = user_roles(user)
     consultations = Consultation.objects.select_related("project", "recorded_by").prefetch_related("matters")
-    if roles & {Role.OFFICE, Role.WINDOW}:
+    if Role.OFFICE in roles:
         return consultations
-    return consultations.filter(Q(recorded_by=user) | Q(project__specialist=user))
+    scope = Q(recorded_by=user) | Q(project__specialist=user)
+    if window_stage_ids(user):
+        # the hall's general enquiries, and the consultations of projects at their stage
+        scope |= Q(project__isnull=True) | Q(project__in=projects_for(user))
+    return consultations.filter(scope)
 
 
 def unit_matters(user, *, warning: str = "", status: str = "", today: date) -> QuerySet[ProjectMatter]:

@@ -462,9 +462,9 @@ def matter_move(
         raise ValidationError(
             f"该事项刚被他人更新为“{pm.status}”，您看到的是旧状态。请刷新页面后再操作。", code="stale"
         )
-    pm = ProjectMatter.objects.select_related("project", "matter", "matter__stage", "project__current_stage").get(
-        pk=pm.pk
-    )
+    pm = ProjectMatter.objects.select_related(
+        "project", "matter", "matter__stage", "project__current_stage", "unit"
+    ).get(pk=pm.pk)
     before = pm.status
     to_status = ProjectMatter.Status(to_status)
     if pm.is_final:
@@ -522,6 +522,8 @@ def matter_move(
         summary += f"，{pm.mode}"
     if reason:
         summary += f"，原因：{reason}"
+    if actor.pk != pm.project.specialist_id and actor.department_id != pm.unit_id:
+        summary += f"（{actor.name}代{pm.unit.name}录入）"
     if pm.due_on and to_status in (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.REVIEWING):
         summary += f"，到期日 {pm.due_on:%Y-%m-%d}" + ("（暂按周一至周五计算）" if due.provisional else "")
     now = timezone.localtime()

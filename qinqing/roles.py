@@ -41,6 +41,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "manage_accounts": frozenset({Role.ADMIN}),
     "manage_departments": frozenset({Role.ADMIN}),
     "manage_calendar": frozenset({Role.ADMIN}),
+    "manage_windows": frozenset({Role.ADMIN}),
     # the matter catalogue: everyone reads it, the administrator keeps it
     "view_catalogue": ALL_ROLES,
     "manage_catalogue": frozenset({Role.ADMIN}),
@@ -104,6 +105,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("督查回访", "followups:index", "view_followups"),
     NavItem("人员账号", "staff:list", "manage_accounts"),
     NavItem("责任单位", "staff:department_list", "manage_departments"),
+    NavItem("综合窗口", "windows:window_list", "manage_windows"),
     NavItem("工作日历", "staff:calendar_list", "manage_calendar"),
     NavItem("审计日志", "audit:list", "view_audit"),
 )

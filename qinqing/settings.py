@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qinqing.context_processors.hall",
+                "windows.context_processors.todo",
             ],
         },
     },

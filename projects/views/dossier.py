@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import selectors, services
+from projects import panels, selectors, services
 from projects.forms import DossierForm, ProjectForm
 from projects.models import Project, Stage
 from projects.views.access import get_project
@@ -81,6 +81,7 @@ def project_detail(request, pk: int):
         "letters": project.letters.select_related("issued_by") if whole else [],
         "can_change": user.has_perm("projects.change_project", project),
         "can_reveal": user.has_perm("projects.reveal_contact", project),
+        "panels": panels.render_all(request, project),
     }
     return render(request, "projects/project_detail.html", context)
 

@@ -11,7 +11,7 @@ from qinqing.masking import mask_id_number, mask_phone
 
 register = template.Library()
 
-_BADGES = {"正常": "badge-ok", "预警": "badge-warn", "逾期": "badge-late"}
+_BADGES = {"正常": "badge-ok", "预警": "badge-warn", "逾期": "badge-late", "超时": "badge-late"}
 
 
 @register.filter

@@ -1,0 +1,312 @@
+"""The windows part end to end: hand-off → accept → report → passed on; problem → meeting →
+decision → resolution, all visible in the dossier and on the right to-do lists."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.models import Feedback, TimelineEntry
+from qinqing.roles import Role
+from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
+from windows import services
+from windows.models import Decision, Handoff, Problem, Report
+from windows.todo import todo_count, todo_for
+
+
+@pytest.fixture
+def hall(db):
+    """A project of stage 3 with one matter of 区住房城乡建委, its specialist, the stage-3 window."""
+    unit = DepartmentFactory(name="区住房城乡建委")
+    matter = MatterFactory(name="建设工程消防设计审查", unit=unit)
+    stage = matter.stage
+    stage.lead_unit = unit
+    stage.save()
+    window = UserFactory(roles=[Role.WINDOW])
+    other_window = UserFactory(roles=[Role.WINDOW])
+    stage.window_staff.add(window, other_window)
+    project = ProjectFactory(name="滨江花园")
+    pm = ProjectMatterFactory(project=project, matter=matter)
+    department = UserFactory(roles=[Role.DEPARTMENT], department=unit)
+    return type(
+        "Hall",
+        (),
+        {
+            "unit": unit,
+            "stage": stage,
+            "window": window,
+            "other_window": other_window,
+            "project": project,
+            "pm": pm,
+            "specialist": project.specialist,
+            "department": department,
+        },
+    )
+
+
+def _kinds(project) -> list[str]:
+    return list(TimelineEntry.objects.filter(project=project).values_list("kind", flat=True))
+
+
+def test_the_hand_off_loop(hall):
+    handoff = services.handoff_create(
+        actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="请跟进消防审查"
+    )
+    assert handoff.status == "待接收"
+    assert handoff.accept_by > timezone.localdate() - timedelta(days=1)
+    assert [s.key for s in todo_for(hall.window, timezone.localdate()) if s.count] == ["handoffs"]
+
+    accepted = services.handoff_accept(actor=hall.window, request=None, handoff_id=handoff.pk, version=handoff.version)
+    assert accepted.accepted_by == hall.window
+    with pytest.raises(ValidationError, match=f"已由{hall.window.name}接收"):
+        services.handoff_accept(actor=hall.other_window, request=None, handoff_id=handoff.pk, version=handoff.version)
+
+    services.report_create(actor=hall.window, request=None, handoff_id=handoff.pk, content="预计周五出具意见")
+    sections = {s.key: s for s in todo_for(hall.specialist, timezone.localdate())}
+    assert sections["reports"].count == 1
+    report = Report.objects.get()
+    services.report_handle(
+        actor=hall.specialist,
+        request=None,
+        report_id=report.pk,
+        pass_on=True,
+        method="电话",
+        content="预计周五出具意见",
+    )
+    report.refresh_from_db()
+    assert report.feedback == Feedback.objects.get()
+    assert {s.key: s.count for s in todo_for(hall.specialist, timezone.localdate())}["reports"] == 0
+    summaries = " ".join(TimelineEntry.objects.filter(project=hall.project).values_list("summary", flat=True))
+    assert "移交" in summaries
+    assert f"{hall.window.name}接收" in summaries
+    assert "向帮办专员反馈：预计周五出具意见" in summaries
+    assert "电话反馈申请人" in summaries
+
+
+def test_a_stage_is_handed_off_once_and_only_with_its_matters(hall):
+    services.handoff_create(actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x")
+    with pytest.raises(ValidationError, match="不能重复移交"):
+        services.handoff_create(
+            actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x"
+        )
+    empty = ProjectFactory(specialist=hall.specialist)
+    with pytest.raises(ValidationError, match="请先添加该阶段的事项"):
+        services.handoff_create(actor=hall.specialist, request=None, project_id=empty.pk, stage=hall.stage, note="x")
+    assert Handoff.objects.count() == 1
+
+
+def test_a_hand_off_not_accepted_in_a_working_day_is_flagged(hall, client_for):
+    handoff = services.handoff_create(
+        actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x"
+    )
+    Handoff.objects.filter(pk=handoff.pk).update(accept_by=timezone.localdate() - timedelta(days=1))
+    office = client_for(Role.OFFICE)
+    sections = {s.key: s for s in todo_for(office.user, timezone.localdate())}
+    assert sections["late_handoffs"].count == 1
+    assert sections["late_handoffs"].items[0].badge == "超时"
+    page = office.get(reverse("windows:index")).content.decode()
+    assert "超时" in page
+
+
+def test_accepting_through_the_page_with_a_stale_version_changes_nothing(hall, client_for):
+    handoff = services.handoff_create(
+        actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x"
+    )
+    services.handoff_accept(actor=hall.other_window, request=None, handoff_id=handoff.pk, version=handoff.version)
+    client = client_for(Role.WINDOW)
+    hall.stage.window_staff.add(client.user)
+    response = client.post(reverse("windows:handoff_accept", args=[handoff.pk]), {"version": 0}, follow=True)
+    assert f"已由{hall.other_window.name}接收" in response.content.decode()
+    assert Handoff.objects.get().accepted_by == hall.other_window
+
+
+def test_closing_a_problem_needs_a_resolution_and_the_reason_flows_back(hall):
+    problem = services.problem_raise(
+        actor=hall.window,
+        request=None,
+        project_id=hall.project.pk,
+        project_matter=hall.pm,
+        stage=None,
+        description="审查意见不一致",
+        owner_unit=hall.unit,
+        due_on=timezone.localdate() + timedelta(days=3),
+    )
+    assert problem.stage == hall.stage
+    assert {s.key: s.count for s in todo_for(hall.department, timezone.localdate())}["problems"] == 1
+    for status in ("已解决", "无法解决"):
+        with pytest.raises(ValidationError, match="须填写"):
+            services.problem_update(
+                actor=hall.window, request=None, problem_id=problem.pk, version=0, status=status, resolution=" "
+            )
+    assert Problem.objects.get().status == "待协调"
+    services.problem_update(
+        actor=hall.department,
+        request=None,
+        problem_id=problem.pk,
+        version=0,
+        status="无法解决",
+        resolution="选址位于生态红线内",
+    )
+    report = Report.objects.get(project=hall.project)
+    assert "无法解决" in report.content
+    assert "选址位于生态红线内" in report.content
+    assert "选址位于生态红线内" in TimelineEntry.objects.filter(kind="problem").first().summary
+    with pytest.raises(ValidationError, match="不能再变更"):
+        services.problem_update(
+            actor=hall.window, request=None, problem_id=problem.pk, version=1, status="协调中", resolution=""
+        )
+
+
+def test_meeting_decisions_are_followed_to_the_dossier(hall, client_for):
+    problem = services.problem_raise(
+        actor=hall.window,
+        request=None,
+        project_id=hall.project.pk,
+        project_matter=None,
+        stage=hall.stage,
+        description="两部门意见冲突",
+        owner_unit=hall.unit,
+        due_on=timezone.localdate(),
+    )
+    meeting = services.meeting_record(
+        actor=hall.window,
+        request=None,
+        convened_by=hall.unit,
+        stage=hall.stage,
+        held_on=timezone.localdate(),
+        topic="消防审查会商",
+        units=[hall.unit],
+        projects=[hall.project],
+        problems=[problem],
+        minutes="会议研究决定如下。",
+        decisions=[
+            {"content": "出具审查意见", "unit": hall.unit, "due_on": timezone.localdate() + timedelta(days=2)},
+        ],
+    )
+    assert meeting.number.startswith("联席会议纪要〔")
+    assert Problem.objects.get().status == "协调中"
+    decision = Decision.objects.get()
+    assert {s.key: s.count for s in todo_for(hall.department, timezone.localdate())}["decisions"] == 1
+    client = client_for(Role.DEPARTMENT, department=hall.unit)
+    response = client.post(
+        reverse("windows:decision_update", args=[decision.pk]),
+        {f"dec{decision.pk}-status": "已落实", f"dec{decision.pk}-outcome": "已出具", f"dec{decision.pk}-version": 0},
+    )
+    assert response.status_code == 302
+    decision.refresh_from_db()
+    assert decision.status == "已落实"
+    summaries = list(
+        TimelineEntry.objects.filter(project=hall.project, kind="meeting").values_list("summary", flat=True)
+    )
+    assert any("议定事项“出具审查意见”已落实" in s for s in summaries)
+    dossier = client_for(Role.OFFICE).get(reverse("projects:detail", args=[hall.project.pk])).content.decode()
+    assert meeting.number in dossier
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        ({"content": "做某事", "unit": None, "due_on": date(2026, 12, 1)}, "须写明内容、责任单位和完成期限"),
+        ({"content": "做某事", "unit": "unit", "due_on": None}, "须写明内容、责任单位和完成期限"),
+    ],
+)
+def test_a_decision_without_unit_or_date_saves_nothing(hall, decision, message):
+    if decision["unit"] == "unit":
+        decision["unit"] = hall.unit
+    with pytest.raises(ValidationError, match=message):
+        services.meeting_record(
+            actor=hall.window,
+            request=None,
+            convened_by=hall.unit,
+            stage=hall.stage,
+            held_on=timezone.localdate(),
+            topic="t",
+            units=[hall.unit],
+            projects=[hall.project],
+            problems=[],
+            minutes="m",
+            decisions=[decision],
+        )
+    assert not Decision.objects.exists()
+
+
+def test_the_meeting_form_refuses_a_half_filled_decision(hall, client_for):
+    client = client_for(Role.WINDOW)
+    hall.stage.window_staff.add(client.user)
+    data = {
+        "convened_by": hall.unit.pk,
+        "stage": hall.stage.pk,
+        "held_on": timezone.localdate().isoformat(),
+        "topic": "会商",
+        "units": [hall.unit.pk],
+        "projects": [hall.project.pk],
+        "minutes": "纪要",
+        "d-TOTAL_FORMS": 1,
+        "d-INITIAL_FORMS": 0,
+        "d-0-content": "出具意见",
+        "d-0-unit": "",
+        "d-0-due_on": "",
+    }
+    response = client.post(reverse("windows:meeting_create"), data)
+    assert "须同时写明内容、责任单位和完成期限" in response.content.decode()
+    assert not Decision.objects.exists()
+    data.update({"d-0-unit": hall.unit.pk, "d-0-due_on": (timezone.localdate() + timedelta(days=5)).isoformat()})
+    response = client.post(reverse("windows:meeting_create"), data)
+    assert response.status_code == 302
+    assert Decision.objects.get().unit == hall.unit
+
+
+def test_minutes_pdf_embeds_a_cjk_font(hall, client_for, tmp_path):
+    import shutil
+    import subprocess
+
+    meeting = services.meeting_record(
+        actor=hall.window,
+        request=None,
+        convened_by=hall.unit,
+        stage=hall.stage,
+        held_on=timezone.localdate(),
+        topic="消防审查会商",
+        units=[hall.unit],
+        projects=[hall.project],
+        problems=[],
+        minutes="会议研究决定如下。",
+        decisions=[],
+    )
+    response = client_for(Role.OFFICE).get(reverse("windows:meeting_pdf", args=[meeting.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    pdffonts = shutil.which("pdffonts")
+    assert pdffonts, "pdffonts (poppler-utils) is needed"
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(response.content)
+    fonts = subprocess.run([pdffonts, str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert any("CJK" in line and " yes " in line for line in fonts.splitlines())
+
+
+def test_the_todo_of_a_unit_shows_nothing_of_other_units(hall):
+    other_unit = DepartmentFactory(name="区水利局")
+    services.problem_raise(
+        actor=hall.window,
+        request=None,
+        project_id=hall.project.pk,
+        project_matter=None,
+        stage=hall.stage,
+        description="水利问题",
+        owner_unit=other_unit,
+        due_on=timezone.localdate(),
+    )
+    sections = {s.key: s for s in todo_for(hall.department, timezone.localdate())}
+    assert sections["problems"].count == 0
+    assert todo_count(hall.department, timezone.localdate()) == 0
+
+
+def test_the_navigation_shows_the_todo_count(hall, client_for):
+    services.handoff_create(actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x")
+    client = client_for(Role.WINDOW)
+    hall.stage.window_staff.add(client.user)
+    page = client.get(reverse("projects:catalogue")).content.decode()
+    assert 'data-testid="todo-count"' in page

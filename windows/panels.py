@@ -1,0 +1,38 @@
+"""The windows part's panel on the dossier page: hand-offs (with the first-responsible person),
+problems and joint meetings of the project, with the actions the viewer may take."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from projects.selectors import sees_whole_dossier, window_stage_ids
+
+
+def dossier_panel(request, project) -> str:
+    from windows.models import Handoff, Meeting, Problem
+
+    user = request.user
+    whole = sees_whole_dossier(user, project)
+    handoffs = Handoff.objects.filter(project=project).select_related("stage", "accepted_by").order_by("stage__number")
+    problems = Problem.objects.filter(project=project).select_related("owner_unit", "stage")
+    meetings = Meeting.objects.filter(projects=project)
+    if not whole:
+        stages = window_stage_ids(user)
+        handoffs = handoffs.filter(stage_id__in=stages)
+        problems = problems.filter(Q(stage_id__in=stages) | Q(owner_unit_id=user.department_id or 0))
+        meetings = meetings.filter(Q(stage_id__in=stages) | Q(units=user.department_id or 0)).distinct()
+    return render_to_string(
+        "windows/_dossier_panel.html",
+        {
+            "project": project,
+            "handoffs": handoffs,
+            "problems": problems,
+            "meetings": meetings,
+            "today": timezone.localdate(),
+            "can_hand_off": user.has_perm("projects.change_project", project) and not project.is_closed,
+            "can_raise": not project.is_closed,
+        },
+        request=request,
+    )
