@@ -34,6 +34,11 @@ PAGES = [
     ("projects:consultation_list", None, {Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     ("projects:consultation_create", None, {Role.SPECIALIST}),
     ("projects:unit_matters", None, CASEWORK),
+    ("windows:problem_list", None, CASEWORK),
+    ("windows:meeting_list", None, CASEWORK),
+    # convening needs a window with a stage (none here) or the reform office
+    ("windows:meeting_create", None, {Role.OFFICE}),
+    ("windows:window_list", None, {Role.ADMIN}),
 ]
 POST_ONLY = ["staff:disable", "staff:enable", "staff:unlock", "staff:reset_password"]
 GET_ONLY = [
@@ -50,6 +55,9 @@ GET_ONLY = [
     "projects:catalogue",
     "projects:consultation_list",
     "projects:unit_matters",
+    "windows:problem_list",
+    "windows:meeting_list",
+    "windows:window_list",
 ]
 
 
