@@ -150,12 +150,16 @@ def consultations_for(user) -> QuerySet[Consultation]:
     return consultations.filter(scope)
 
 
-def unit_matters(user, *, warning: str = "", status: str = "", today: date) -> QuerySet[ProjectMatter]:
+def unit_matters(
+    user, *, warning: str = "", status: str = "", stage: int | None = None, today: date
+) -> QuerySet[ProjectMatter]:
     """A department's (or a specialist's) working list of matters, most urgent first."""
     matters = project_matters_for(user).with_warning(today).select_related("project", "matter", "matter__stage", "unit")
     matters = matters.filter(status=status) if status else matters.exclude(status__in=ProjectMatter.FINAL_STATUSES)
     if warning:
         matters = matters.filter(warning_state=warning)
+    if stage is not None:
+        matters = matters.filter(matter__stage__number=stage)
     return matters.order_by("due_on", "project_id", "id")
 
 

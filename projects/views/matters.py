@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from projects import selectors, services
 from projects.forms import AddMattersForm, FeedbackForm, MatterMoveForm
-from projects.models import ProjectMatter
+from projects.models import ProjectMatter, Stage
 from projects.views.access import get_project, get_project_matter
 from qinqing.forms import add_service_errors
+from qinqing.validators import int_or_none
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,7 +90,8 @@ def unit_matters(request):
     warning = warning if warning in ProjectMatter.Warning.values else ""
     status = request.GET.get("status", "")
     status = status if status in ProjectMatter.Status.values else ""
-    matters = selectors.unit_matters(request.user, warning=warning, status=status, today=today)
+    stage = int_or_none(request.GET.get("stage"))
+    matters = selectors.unit_matters(request.user, warning=warning, status=status, stage=stage, today=today)
     page = Paginator(matters, 50).get_page(request.GET.get("page"))
     for pm in page:
         pm.can_change = request.user.has_perm("projects.change_projectmatter", pm)
@@ -102,6 +104,8 @@ def unit_matters(request):
             "status": status,
             "warnings": ProjectMatter.Warning.values,
             "warning_workdays": settings.WARNING_WORKDAYS,
+            "stage": stage,
+            "stages": Stage.objects.all(),
             "statuses": ProjectMatter.Status.values,
             "today": today,
         },

@@ -310,3 +310,29 @@ def test_the_navigation_shows_the_todo_count(hall, client_for):
     hall.stage.window_staff.add(client.user)
     page = client.get(reverse("projects:catalogue")).content.decode()
     assert 'data-testid="todo-count"' in page
+
+
+def test_window_staff_track_their_stage_filtered_by_stage(hall, client_for):
+    other_stage_matter = ProjectMatterFactory(
+        project=hall.project, matter=MatterFactory(stage__number=4, stage__name="竣工验收阶段")
+    )
+    client = client_for(Role.WINDOW)
+    hall.stage.window_staff.add(client.user)
+    rows = list(client.get(reverse("projects:unit_matters")).context["page"])
+    assert rows == [] or all(pm.matter.stage_id == hall.stage.pk for pm in rows)
+    services_pm = hall.pm
+    from projects import services as project_services
+
+    project_services.matter_move(
+        actor=client.user,
+        request=None,
+        project_matter_id=services_pm.pk,
+        version=0,
+        to_status="已受理",
+        on=date(2026, 3, 2),
+    )
+    rows = list(client.get(reverse("projects:unit_matters"), {"stage": hall.stage.number}).context["page"])
+    assert [pm.pk for pm in rows] == [hall.pm.pk]
+    assert other_stage_matter.pk not in [pm.pk for pm in rows]
+    entry = TimelineEntry.objects.filter(project_matter=hall.pm).first()
+    assert f"{client.user.name}代{hall.unit.name}录入" in entry.summary
