@@ -5,8 +5,8 @@ from django.views.decorators.http import require_GET
 
 from ledger import selectors
 from projects import selectors as project_selectors
-from windows.todo import todo_for
 from qinqing.roles import Role
+from windows.todo import todo_for
 
 
 @require_GET

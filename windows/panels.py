@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from projects.selectors import sees_whole_dossier, window_stage_ids
+from qinqing.roles import Role
 
 
 def dossier_panel(request, project) -> str:
@@ -21,8 +22,11 @@ def dossier_panel(request, project) -> str:
     if not whole:
         stages = window_stage_ids(user)
         handoffs = handoffs.filter(stage_id__in=stages)
-        problems = problems.filter(Q(stage_id__in=stages) | Q(owner_unit_id=user.department_id or 0))
-        meetings = meetings.filter(Q(stage_id__in=stages) | Q(units=user.department_id or 0)).distinct()
+        unit_id = user.department_id if user.has_role(Role.DEPARTMENT) else None
+        problems = problems.filter(Q(stage_id__in=stages) | Q(owner_unit_id=unit_id or 0) | Q(raised_by=user))
+        meetings = meetings.filter(
+            Q(stage_id__in=stages) | Q(units=unit_id or 0) | Q(decisions__unit_id=unit_id or 0)
+        ).distinct()
     return render_to_string(
         "windows/_dossier_panel.html",
         {

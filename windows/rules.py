@@ -46,6 +46,11 @@ def owns_problem(user, problem) -> bool:
 
 
 @rules.predicate
+def raised_problem(user, problem) -> bool:
+    return problem.raised_by_id == user.pk
+
+
+@rules.predicate
 def problem_on_own_project(user, problem) -> bool:
     return Role.SPECIALIST in _roles(user) and problem.project.specialist_id == user.pk
 
@@ -62,8 +67,11 @@ def staffs_meeting_window(user, meeting) -> bool:
 
 @rules.predicate
 def attends_meeting(user, meeting) -> bool:
-    unit_attends = Role.DEPARTMENT in _roles(user) and user.department_id is not None
-    if unit_attends and meeting.units.filter(pk=user.department_id).exists():
+    unit_staff = Role.DEPARTMENT in _roles(user) and user.department_id is not None
+    if unit_staff and (
+        meeting.units.filter(pk=user.department_id).exists()
+        or meeting.decisions.filter(unit_id=user.department_id).exists()
+    ):
         return True
     return Role.SPECIALIST in _roles(user) and meeting.projects.filter(specialist=user).exists()
 
@@ -83,7 +91,10 @@ rules.add_perm("windows.report_handoff", staffs_handoff_window)
 rules.add_perm("windows.cancel_handoff", owns_handoff_project)
 rules.add_perm("windows.view_handoff", is_office | staffs_handoff_window | owns_handoff_project)
 rules.add_perm("windows.handle_report", owns_report_project)
-rules.add_perm("windows.view_problem", is_office | staffs_problem_window | owns_problem | problem_on_own_project)
+rules.add_perm(
+    "windows.view_problem",
+    is_office | staffs_problem_window | owns_problem | problem_on_own_project | raised_problem,
+)
 rules.add_perm("windows.change_problem", is_office | staffs_problem_window | owns_problem)
 rules.add_perm("windows.add_meeting", may_convene)
 rules.add_perm("windows.view_meeting", is_office | staffs_meeting_window | attends_meeting)

@@ -31,7 +31,7 @@ def meetings_for(user):
     if window_stage_ids(user):
         scope |= Q(stage_id__in=window_stage_ids(user))
     if user.has_role(Role.DEPARTMENT) and user.department_id:
-        scope |= Q(units=user.department_id)
+        scope |= Q(units=user.department_id) | Q(decisions__unit_id=user.department_id)
     if user.has_role(Role.SPECIALIST):
         scope |= Q(projects__specialist=user)
     return meetings.filter(scope).distinct()
@@ -68,6 +68,10 @@ def meeting_create(request):
     stages = window_stage_ids(user)
     initial = {"held_on": timezone.localdate(), "stage": stages[0] if len(stages) == 1 else None}
     form = MeetingForm(data, initial=initial, conveners=_conveners(user), projects=projects, problems=problems)
+    if not user.has_role(Role.OFFICE):
+        # a window records the meetings of its own stages
+        form.fields["stage"].queryset = Stage.objects.filter(pk__in=stages)
+        form.fields["stage"].required = True
     decisions = DecisionFormSet(data, prefix="d", form_kwargs={"projects": projects})
     if request.method == "POST" and form.is_valid() and decisions.is_valid():
         rows = [d.cleaned_data for d in decisions if d.cleaned_data and not d.is_blank]

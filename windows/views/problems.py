@@ -32,7 +32,7 @@ def problems_for(user):
         scope |= Q(owner_unit_id=user.department_id)
     if user.has_role(Role.SPECIALIST):
         scope |= Q(project__specialist=user)
-    return problems.filter(scope)
+    return problems.filter(scope | Q(raised_by=user))
 
 
 @require_GET
