@@ -296,7 +296,7 @@ def problem_update(
     if status in (Problem.Status.SOLVED, Problem.Status.UNSOLVABLE):
         Report.objects.create(
             project=problem.project,
-            content=f"难点堵点{status}：{problem.description[:40]}。{label}：{resolution}",
+            content=f"难点堵点{status}：{problem.description[:40].rstrip('。')}。{label}：{resolution}",
             created_by=actor,
         )
     audit.record(
@@ -414,7 +414,9 @@ def decision_update(
             obj=decision,
         )
         Report.objects.create(
-            project=project, content=f"联席会议议定事项{status}：{decision.content}。{outcome}", created_by=actor
+            project=project,
+            content=f"联席会议议定事项{status}：{decision.content.rstrip('。')}。{outcome}",
+            created_by=actor,
         )
     audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=decision, after={"状态": status})
     return decision
