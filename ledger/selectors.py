@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
-from django.db.models import Count, Q
+from dataclasses import dataclass
+from datetime import date
 
+from django.contrib.auth.models import Group
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
+from projects.selectors import matter_scope
 from qinqing import selectors as ground
+from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role
+from windows.models import Problem
 
 
 def account_summary() -> dict:
@@ -36,3 +44,142 @@ def recent_denials(limit: int = 10):
     return AuditEntry.objects.filter(result__in=[AuditEntry.Result.DENIED, AuditEntry.Result.FAILURE]).select_related(
         "actor"
     )[:limit]
+
+
+# --- the ledger (工作台账) ------------------------------------------------------------------------
+
+LEDGER_COLUMNS = (
+    "序号",
+    "登记日期",
+    "项目名称",
+    "项目代码",
+    "建设单位",
+    "联系人及电话",
+    "投资类型",
+    "建设性质",
+    "所处阶段",
+    "帮办专员",
+    "咨询/报件事项",
+    "一次性告知情况",
+    "办理进度",
+    "存在问题",
+    "协调解决情况",
+    "办结时间",
+    "备注",
+)
+
+
+@dataclass
+class LedgerRow:
+    """One project as the ledger shows it: the same values on the page and in every export."""
+
+    number: int
+    project: Project
+    registered_on: date
+    name: str
+    code: str
+    builder: str
+    contact: str
+    investment_type: str
+    nature: str
+    stage: str
+    specialist: str
+    consulted: str
+    notified: str
+    progress: str
+    problems: str
+    solved: str
+    completed_on: date | None
+    note: str
+    warning: str
+
+    def cells(self) -> list:
+        return [
+            self.number,
+            self.registered_on,
+            self.name,
+            self.code,
+            self.builder,
+            self.contact,
+            self.investment_type,
+            self.nature,
+            self.stage,
+            self.specialist,
+            self.consulted,
+            self.notified,
+            self.progress,
+            self.problems,
+            self.solved,
+            self.completed_on,
+            self.note,
+        ]
+
+
+def _count(queryset) -> Coalesce:
+    """A correlated COUNT subquery (no GROUP BY on the outer query, so several counts never multiply)."""
+    counted = queryset.order_by().values("project").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[Project]:
+    """The ledger's projects with everything its columns need, in a fixed number of queries."""
+    visible = ProjectMatter.objects.filter(project=OuterRef("pk"))
+    scope = matter_scope(user)
+    if scope is not None:
+        visible = visible.filter(scope)
+    open_matters = visible.filter(status__in=ProjectMatter.OPEN_STATUSES)
+    return (
+        projects.select_related("specialist", "current_stage")
+        .annotate(
+            matters_total=_count(visible.exclude(status=ProjectMatter.Status.WITHDRAWN)),
+            matters_done=_count(visible.filter(status=ProjectMatter.Status.DONE)),
+            overdue_count=_count(open_matters.filter(due_on__lt=today)),
+            warning_count=_count(open_matters.filter(warn_on__lte=today, due_on__gte=today)),
+        )
+        .prefetch_related(
+            Prefetch("consultations", queryset=Consultation.objects.prefetch_related("matters").order_by("visited_at")),
+            Prefetch("letters", queryset=NotificationLetter.objects.order_by("issued_at")),
+            Prefetch("problems", queryset=Problem.objects.order_by("raised_at", "id")),
+        )
+    )
+
+
+def ledger_rows(projects, *, start: int = 1) -> list[LedgerRow]:
+    rows = []
+    for number, project in enumerate(projects, start=start):
+        consultations = list(project.consultations.all())
+        matter_names = list(dict.fromkeys(m.name for c in consultations for m in c.matters.all()))
+        kinds = [c.kind for c in consultations]
+        consulted = "、".join(matter_names) or ""
+        visits = "，".join(f"{kind} {kinds.count(kind)} 次" for kind in ("咨询", "报件") if kinds.count(kind))
+        consulted = "；".join(part for part in (consulted, visits) if part)
+        letters = list(project.letters.all())
+        notified = f"已告知 {len(letters)} 次（{letters[-1].number}）" if letters else "未告知"
+        problems = list(project.problems.all())
+        open_problems = [p for p in problems if p.is_open]
+        closed = [p for p in problems if not p.is_open]
+        warning = "逾期" if project.overdue_count else "预警" if project.warning_count else ""
+        rows.append(
+            LedgerRow(
+                number=number,
+                project=project,
+                registered_on=project.registered_on,
+                name=project.name,
+                code=project.code,
+                builder=project.builder,
+                contact=f"{project.contact_name} {mask_phone(project.contact_phone)}",
+                investment_type=project.investment_type,
+                nature=project.nature,
+                stage=project.current_stage.name if project.current_stage_id else "",
+                specialist=project.specialist.name,
+                consulted=consulted,
+                notified=notified,
+                progress=f"{project.matters_done}/{project.matters_total}",
+                problems="；".join(f"{p.description[:40]}（{p.status}）" for p in open_problems),
+                solved="；".join(f"{p.status}：{p.resolution[:60]}" for p in closed),
+                completed_on=project.completed_on,
+                note=project.note,
+                warning=warning,
+            )
+        )
+    return rows

@@ -1,9 +1,11 @@
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ledger import selectors
+from ledger.filters import LedgerFilter
 from projects import selectors as project_selectors
 from qinqing.roles import Role
 from windows.todo import todo_for
@@ -39,4 +41,22 @@ def workbench(request):
 @require_GET
 @permission_required("qinqing.view_ledger", raise_exception=True)
 def index(request):
-    return render(request, "ledger/index.html")
+    """The ledger (工作台账): one row per project in the user's scope, filtered, sorted, paginated."""
+    today = timezone.localdate()
+    projects = project_selectors.projects_for(request.user)
+    filterset = LedgerFilter(request.GET or None, queryset=projects)
+    filtered = filterset.qs
+    if not request.GET.get("order"):
+        filtered = filtered.order_by("-registered_on", "-id")
+    page = Paginator(selectors.ledger_queryset(request.user, filtered, today), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/index.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": selectors.ledger_rows(page.object_list, start=page.start_index()),
+            "columns": selectors.LEDGER_COLUMNS,
+            "described": filterset.describe(),
+        },
+    )

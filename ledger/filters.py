@@ -1,0 +1,112 @@
+"""The ledger's filters: the page, its matter-level view and its exports all use these."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from projects.models import Project, ProjectMatter, Stage
+from qinqing.forms import StyledForm
+from qinqing.models import Department, User
+from qinqing.roles import Role
+
+WARNING_CHOICES = [("逾期", "有逾期事项"), ("预警", "有预警事项"), ("正常", "均正常")]
+
+
+class LedgerForm(StyledForm):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("registered_from"), cleaned.get("registered_to")
+        if start and end and end < start:
+            self.add_error("registered_to", "结束日期不能早于开始日期。")
+        return cleaned
+
+
+class LedgerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="查找", method="search")
+    stage = django_filters.ModelChoiceFilter(
+        label="所处阶段", field_name="current_stage", queryset=Stage.objects.all(), empty_label="全部阶段"
+    )
+    status = django_filters.ChoiceFilter(label="项目状态", choices=Project.Status.choices, empty_label="全部状态")
+    specialist = django_filters.ModelChoiceFilter(
+        label="帮办专员", queryset=User.objects.none(), empty_label="全部专员"
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label="责任单位", queryset=Department.objects.all(), method="filter_unit", empty_label="全部单位"
+    )
+    investment_type = django_filters.ChoiceFilter(
+        label="投资类型", choices=Project.InvestmentType.choices, empty_label="全部类型"
+    )
+    is_key = django_filters.BooleanFilter(
+        label="重点项目",
+        widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
+    )
+    warning = django_filters.ChoiceFilter(
+        label="预警状态", choices=WARNING_CHOICES, method="filter_warning", empty_label="全部"
+    )
+    registered_from = django_filters.DateFilter(
+        label="登记日期从",
+        field_name="registered_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    registered_to = django_filters.DateFilter(
+        label="至", field_name="registered_on", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    order = django_filters.OrderingFilter(
+        label="排序",
+        fields=(("registered_on", "registered"), ("name", "name"), ("current_stage__number", "stage")),
+        field_labels={"registered": "登记日期", "name": "项目名称", "stage": "所处阶段"},
+        empty_label="登记日期（新在前）",
+    )
+
+    class Meta:
+        model = Project
+        fields: list[str] = []
+        form = LedgerForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["specialist"].queryset = (
+            User.objects.filter(groups__name=Role.SPECIALIST).order_by("display_name").distinct()
+        )
+        self.filters["specialist"].field.label_from_instance = lambda user: user.name
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(Exists(ProjectMatter.objects.filter(project=OuterRef("pk"), unit=value)))
+
+    def filter_warning(self, queryset, name, value):
+        today = timezone.localdate()
+        open_matters = ProjectMatter.objects.filter(project=OuterRef("pk"), status__in=ProjectMatter.OPEN_STATUSES)
+        overdue = Exists(open_matters.filter(due_on__lt=today))
+        warning = Exists(open_matters.filter(warn_on__lte=today, due_on__gte=today))
+        if value == "逾期":
+            return queryset.filter(overdue)
+        if value == "预警":
+            return queryset.filter(warning & ~overdue)
+        return queryset.filter(~overdue & ~warning)
+
+    def describe(self) -> str:
+        """The filter in words, for the page and the exports' title block."""
+        if not self.is_bound or not self.form.is_valid():
+            return "全部项目"
+        parts = []
+        for name, value in self.form.cleaned_data.items():
+            if value in (None, "") or name == "order":
+                continue
+            label = self.filters[name].label
+            if isinstance(value, bool):
+                value = "是" if value else "否"
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif name == "warning":
+                value = dict(WARNING_CHOICES)[value]
+            elif isinstance(value, User):
+                value = value.name
+            parts.append(f"{label}：{value}")
+        return "；".join(parts) or "全部项目"
