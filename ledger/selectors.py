@@ -10,11 +10,11 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
-from projects.selectors import matter_scope
+from projects.selectors import matter_scope, window_stage_ids
 from qinqing import selectors as ground
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, User
-from qinqing.roles import Role
+from qinqing.roles import Role, user_roles
 from windows.models import Problem
 
 
@@ -121,6 +121,16 @@ def _count(queryset) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _problems_for(user) -> QuerySet[Problem]:
+    """Problems shown in the ledger: all for the office and a project's specialist, a window's stages only."""
+    if Role.OFFICE in user_roles(user):
+        return Problem.objects.all()
+    scope = Q(project__specialist=user) if Role.SPECIALIST in user_roles(user) else Q(pk__in=[])
+    if window_stage_ids(user):
+        scope |= Q(stage_id__in=window_stage_ids(user))
+    return Problem.objects.filter(scope)
+
+
 def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[Project]:
     """The ledger's projects with everything its columns need, in a fixed number of queries."""
     visible = ProjectMatter.objects.filter(project=OuterRef("pk"))
@@ -139,7 +149,7 @@ def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[
         .prefetch_related(
             Prefetch("consultations", queryset=Consultation.objects.prefetch_related("matters").order_by("visited_at")),
             Prefetch("letters", queryset=NotificationLetter.objects.order_by("issued_at")),
-            Prefetch("problems", queryset=Problem.objects.order_by("raised_at", "id")),
+            Prefetch("problems", queryset=_problems_for(user).order_by("raised_at", "id")),
         )
     )
 

@@ -123,3 +123,26 @@ def test_query_count_does_not_grow_with_rows(client_for):
     small = count(2)
     large = count(30)
     assert small == large
+
+
+def test_window_staff_see_only_their_stages_problems_in_the_ledger(client_for):
+    window = client_for(Role.WINDOW)
+    stage3 = MatterFactory().stage
+    stage3.window_staff.add(window.user)
+    project = ProjectFactory(name="滨江花园")
+    ProjectMatterFactory(project=project, matter=MatterFactory(stage=stage3))
+    stage4 = MatterFactory(stage__number=4, stage__name="竣工验收阶段").stage
+    for stage, text in ((stage3, "本阶段问题"), (stage4, "别的阶段问题")):
+        window_services.problem_raise(
+            actor=project.specialist,
+            request=None,
+            project_id=project.pk,
+            project_matter=None,
+            stage=stage,
+            description=text,
+            owner_unit=DepartmentFactory(),
+            due_on=date(2099, 1, 1),
+        )
+    (row,) = window.get(reverse("ledger:index")).context["rows"]
+    assert "本阶段问题" in row.problems
+    assert "别的阶段问题" not in row.problems
