@@ -6,4 +6,5 @@ app_name = "ledger"
 urlpatterns = [
     path("", views.workbench, name="workbench"),
     path("ledger/", views.index, name="index"),
+    path("ledger/export.xlsx", views.export_xlsx, name="export_xlsx"),
 ]

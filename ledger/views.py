@@ -1,12 +1,18 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.views.decorators.http import require_GET
 
-from ledger import selectors
+from ledger import exports, selectors
 from ledger.filters import LedgerFilter
 from projects import selectors as project_selectors
+from qinqing import audit
+from qinqing.models import AuditEntry
 from qinqing.roles import Role
 from windows.todo import todo_for
 
@@ -60,3 +66,41 @@ def index(request):
             "described": filterset.describe(),
         },
     )
+
+
+@require_GET
+@permission_required("qinqing.view_ledger", raise_exception=True)
+def export_xlsx(request):
+    """Exactly what the ledger's filter shows, as Excel; every export is in the audit log."""
+    today = timezone.localdate()
+    projects = project_selectors.projects_for(request.user)
+    filterset = LedgerFilter(request.GET or None, queryset=projects)
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(
+            request, "查询条件有误，未导出：" + "；".join(e for errs in filterset.form.errors.values() for e in errs)
+        )
+        return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
+    filtered = filterset.qs
+    if not request.GET.get("order"):
+        filtered = filtered.order_by("-registered_on", "-id")
+    matters = (
+        project_selectors.project_matters_for(request.user)
+        .filter(project__in=filtered.values("pk"))
+        .select_related("project", "matter", "unit")
+        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
+    )
+    content, count = exports.ledger_workbook(
+        projects=selectors.ledger_queryset(request.user, filtered, today).iterator(chunk_size=500),
+        matters=matters.iterator(chunk_size=2000),
+        described=filterset.describe(),
+        exporter=request.user.name,
+    )
+    audit.record(
+        action=AuditEntry.Action.EXPORT,
+        request=request,
+        detail=f"工作台账 Excel：{count} 个项目；{filterset.describe()}"[:500],
+    )
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(name)}"
+    return response

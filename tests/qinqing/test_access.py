@@ -16,6 +16,7 @@ CASEWORK = {Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}
 PAGES = [
     ("ledger:workbench", None, ALL),
     ("ledger:index", None, {Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
+    ("ledger:export_xlsx", None, {Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     ("projects:index", None, CASEWORK),
     ("windows:index", None, CASEWORK),
     ("followups:index", None, {Role.OFFICE}),
@@ -44,6 +45,7 @@ POST_ONLY = ["staff:disable", "staff:enable", "staff:unlock", "staff:reset_passw
 GET_ONLY = [
     "ledger:workbench",
     "ledger:index",
+    "ledger:export_xlsx",
     "projects:index",
     "windows:index",
     "followups:index",
