@@ -11,8 +11,10 @@ from django.views.decorators.http import require_GET
 from ledger import exports, selectors
 from ledger.filters import LedgerFilter
 from projects import selectors as project_selectors
+from projects.models import ProjectMatter
 from qinqing import audit
 from qinqing.models import AuditEntry
+from qinqing.pdf import pdf_response
 from qinqing.roles import Role
 from windows.todo import todo_for
 
@@ -49,11 +51,9 @@ def workbench(request):
 def index(request):
     """The ledger (工作台账): one row per project in the user's scope, filtered, sorted, paginated."""
     today = timezone.localdate()
-    projects = project_selectors.projects_for(request.user)
-    filterset = LedgerFilter(request.GET or None, queryset=projects)
-    filtered = filterset.qs
-    if not request.GET.get("order"):
-        filtered = filtered.order_by("-registered_on", "-id")
+    filterset, filtered = _filtered(request)
+    if filtered is None:
+        filtered = project_selectors.projects_for(request.user).none()
     page = Paginator(selectors.ledger_queryset(request.user, filtered, today), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -68,27 +68,95 @@ def index(request):
     )
 
 
+PDF_MAX_ROWS = 2000
+
+
+def _filtered(request):
+    """The ledger's filter over the user's scope; (filterset, projects) or (filterset, None) if invalid."""
+    filterset = LedgerFilter(request.GET or None, queryset=project_selectors.projects_for(request.user))
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, None
+    filtered = filterset.qs
+    if not request.GET.get("order"):
+        filtered = filtered.order_by("-registered_on", "-id")
+    return filterset, filtered
+
+
+def _refuse(request, filterset):
+    messages.error(
+        request, "查询条件有误，未导出：" + "；".join(e for errs in filterset.form.errors.values() for e in errs)
+    )
+    return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
+
+
+def _scoped_matters(user, projects):
+    return (
+        project_selectors.project_matters_for(user)
+        .filter(project__in=projects.values("pk"))
+        .select_related("project", "matter", "unit")
+        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
+    )
+
+
+@require_GET
+@permission_required("qinqing.view_ledger", raise_exception=True)
+def matters(request):
+    """The matter-level ledger: every matter of the filtered projects, with its deadline and warning."""
+    today = timezone.localdate()
+    filterset, projects = _filtered(request)
+    rows = _scoped_matters(request.user, projects) if projects is not None else ProjectMatter.objects.none()
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for pm in page:
+        pm.warning = pm.warning_on(today)
+    return render(
+        request,
+        "ledger/matters.html",
+        {"filter": filterset, "page": page, "described": filterset.describe(), "columns": exports.MATTER_COLUMNS},
+    )
+
+
+@require_GET
+@permission_required("qinqing.view_ledger", raise_exception=True)
+def export_pdf(request):
+    """The ledger as a formal A4 landscape document (title, issuing office, filter, page numbers, 制表人)."""
+    today = timezone.localdate()
+    filterset, projects = _filtered(request)
+    if projects is None:
+        return _refuse(request, filterset)
+    total = projects.count()
+    if total > PDF_MAX_ROWS:
+        messages.error(
+            request, f"当前条件下有 {total} 个项目，PDF 最多 {PDF_MAX_ROWS} 个；请缩小查询范围，或导出 Excel。"
+        )
+        return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
+    rows = selectors.ledger_rows(selectors.ledger_queryset(request.user, projects, today))
+    audit.record(
+        action=AuditEntry.Action.EXPORT,
+        request=request,
+        detail=f"工作台账 PDF：{len(rows)} 个项目；{filterset.describe()}"[:500],
+    )
+    return pdf_response(
+        "ledger/ledger_print.html",
+        {
+            "rows": rows,
+            "columns": selectors.LEDGER_COLUMNS,
+            "described": filterset.describe(),
+            "maker": request.user.name,
+            "made_at": timezone.localtime(),
+        },
+        filename=f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.pdf",
+    )
+
+
 @require_GET
 @permission_required("qinqing.view_ledger", raise_exception=True)
 def export_xlsx(request):
     """Exactly what the ledger's filter shows, as Excel; every export is in the audit log."""
     today = timezone.localdate()
-    projects = project_selectors.projects_for(request.user)
-    filterset = LedgerFilter(request.GET or None, queryset=projects)
-    if filterset.is_bound and not filterset.is_valid():
-        messages.error(
-            request, "查询条件有误，未导出：" + "；".join(e for errs in filterset.form.errors.values() for e in errs)
-        )
-        return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
-    filtered = filterset.qs
-    if not request.GET.get("order"):
-        filtered = filtered.order_by("-registered_on", "-id")
-    matters = (
-        project_selectors.project_matters_for(request.user)
-        .filter(project__in=filtered.values("pk"))
-        .select_related("project", "matter", "unit")
-        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
-    )
+    filterset, filtered = _filtered(request)
+    if filtered is None:
+        return _refuse(request, filterset)
+    matters = _scoped_matters(request.user, filtered)
     content, count = exports.ledger_workbook(
         projects=selectors.ledger_queryset(request.user, filtered, today).iterator(chunk_size=500),
         matters=matters.iterator(chunk_size=2000),

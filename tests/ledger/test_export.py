@@ -93,3 +93,50 @@ def test_a_bad_filter_exports_nothing(client_for):
     )
     assert "结束日期不能早于开始日期" in response.content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_pdf_export_is_a_landscape_document_with_a_cjk_font(client_for, tmp_path):
+    import shutil
+    import subprocess
+
+    office = client_for(Role.OFFICE)
+    ProjectFactory(name="滨江花园", contact_phone="13983012345")
+    response = office.get(reverse("ledger:export_pdf"))
+    assert response["Content-Type"] == "application/pdf"
+    path = tmp_path / "ledger.pdf"
+    path.write_bytes(response.content)
+    pdffonts, pdftotext, pdfinfo = (shutil.which(n) for n in ("pdffonts", "pdftotext", "pdfinfo"))
+    assert all((pdffonts, pdftotext, pdfinfo)), "poppler-utils is needed"
+    fonts = subprocess.run([pdffonts, str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert any("CJK" in line and " yes " in line for line in fonts.splitlines())
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert "滨江花园" in text
+    assert "制表人" in text
+    assert "139****2345" in text
+    assert "13983012345" not in text
+    info = subprocess.run([pdfinfo, str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    size = next(line for line in info.splitlines() if line.startswith("Page size"))
+    width, height = (float(v) for v in size.split(":")[1].split("pts")[0].split(" x "))
+    assert width > height  # landscape
+    assert AuditEntry.objects.filter(action="export", detail__startswith="工作台账 PDF").count() == 1
+
+
+def test_too_many_rows_for_a_pdf_says_so(client_for, monkeypatch):
+    from ledger import views
+
+    monkeypatch.setattr(views, "PDF_MAX_ROWS", 1)
+    office = client_for(Role.OFFICE)
+    ProjectFactory()
+    ProjectFactory()
+    response = office.get(reverse("ledger:export_pdf"), follow=True)
+    assert "PDF 最多 1 个" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_matter_level_view_uses_the_same_filters(client_for):
+    office = client_for(Role.OFFICE)
+    one = ProjectFactory(name="滨江花园")
+    ProjectMatterFactory(project=one, matter=MatterFactory(name="消防设计审查"))
+    ProjectMatterFactory(project=ProjectFactory(name="观音桥改造"), matter=MatterFactory(name="规划许可"))
+    response = office.get(reverse("ledger:matters"), {"q": "滨江"})
+    assert [pm.matter.name for pm in response.context["page"]] == ["消防设计审查"]
