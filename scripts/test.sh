@@ -24,12 +24,16 @@ run_stage() {  # name, then the command
   fi
 }
 
+# The database stages run on every core (pytest-xdist: one test database per worker); the browser
+# stage runs alone, with its live server.
+workers="${QINQING_TEST_WORKERS:-auto}"
+
 # 1. SQLite
-run_stage "SQLite" env -u DATABASE_URL $PY -m pytest -m "not browser and not postgresql" -q --junitxml="$results/sqlite.xml" "$@"
+run_stage "SQLite" env -u DATABASE_URL $PY -m pytest -n "$workers" -m "not browser and not postgresql" -q --junitxml="$results/sqlite.xml" "$@"
 
 # 2. PostgreSQL
 if pg_url="$(scripts/pg-url.sh)"; then
-  run_stage "PostgreSQL (${pg_url%%:*}://…@${pg_url#*@})" env DATABASE_URL="$pg_url" $PY -m pytest -m "not browser" -q --junitxml="$results/postgresql.xml" "$@"
+  run_stage "PostgreSQL (${pg_url%%:*}://…@${pg_url#*@})" env DATABASE_URL="$pg_url" $PY -m pytest -n "$workers" -m "not browser" -q --junitxml="$results/postgresql.xml" "$@"
 else
   if [ "$ci" = "true" ]; then
     summary+=("PostgreSQL: 不可用（CI=true 时视为失败）")
