@@ -95,12 +95,12 @@ def _matter_rows(matters, today: date):
         ]
 
 
-def ledger_workbook(*, projects, matters, described: str, exporter: str) -> tuple[bytes, int]:
+def ledger_workbook(*, projects, matters, described: str, exporter: str, user=None) -> tuple[bytes, int]:
     """The ledger and its matters as an .xlsx; returns the bytes and the number of projects."""
     today = timezone.localdate()
     stamp = f"查询条件：{described}；导出人：{exporter}；导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"
     workbook = Workbook(write_only=True)
-    rows = (row.cells() for row in _rows(projects))
+    rows = (row.cells() for row in _rows(projects, user))
     count = _sheet(
         workbook,
         "工作台账",
@@ -116,14 +116,14 @@ def ledger_workbook(*, projects, matters, described: str, exporter: str) -> tupl
     return buffer.getvalue(), count
 
 
-def _rows(projects) -> Iterable[LedgerRow]:
+def _rows(projects, user) -> Iterable[LedgerRow]:
     number = 1
     batch = []
     for project in projects:
         batch.append(project)
         if len(batch) == 500:
-            yield from ledger_rows(batch, start=number)
+            yield from ledger_rows(batch, start=number, user=user)
             number += len(batch)
             batch = []
     if batch:
-        yield from ledger_rows(batch, start=number)
+        yield from ledger_rows(batch, start=number, user=user)

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from projects.models import Project, ProjectMatter, Stage
+from projects.selectors import matter_scope
 from qinqing.forms import StyledForm
 from qinqing.models import Department, User
 from qinqing.roles import Role
@@ -67,8 +68,9 @@ class LedgerFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = LedgerForm
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.filters["specialist"].queryset = (
             User.objects.filter(groups__name=Role.SPECIALIST).order_by("display_name").distinct()
         )
@@ -77,12 +79,18 @@ class LedgerFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         return queryset.search(value)
 
+    def _matters(self):
+        """The project's matters the user may see: the filters judge by what the rows show."""
+        matters = ProjectMatter.objects.filter(project=OuterRef("pk"))
+        scope = matter_scope(self.user) if self.user is not None else None
+        return matters if scope is None else matters.filter(scope)
+
     def filter_unit(self, queryset, name, value):
-        return queryset.filter(Exists(ProjectMatter.objects.filter(project=OuterRef("pk"), unit=value)))
+        return queryset.filter(Exists(self._matters().filter(unit=value)))
 
     def filter_warning(self, queryset, name, value):
         today = timezone.localdate()
-        open_matters = ProjectMatter.objects.filter(project=OuterRef("pk"), status__in=ProjectMatter.OPEN_STATUSES)
+        open_matters = self._matters().filter(status__in=ProjectMatter.OPEN_STATUSES)
         overdue = Exists(open_matters.filter(due_on__lt=today))
         warning = Exists(open_matters.filter(warn_on__lte=today, due_on__gte=today))
         if value == "逾期":

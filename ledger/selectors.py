@@ -10,7 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
-from projects.selectors import matter_scope, window_stage_ids
+from projects.selectors import matter_scope, sees_whole_dossier, window_stage_ids
 from qinqing import selectors as ground
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, User
@@ -154,7 +154,8 @@ def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[
     )
 
 
-def ledger_rows(projects, *, start: int = 1) -> list[LedgerRow]:
+def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
+    """Rows for the page and the exports; letters show only to those who see whole dossiers."""
     rows = []
     for number, project in enumerate(projects, start=start):
         consultations = list(project.consultations.all())
@@ -165,6 +166,8 @@ def ledger_rows(projects, *, start: int = 1) -> list[LedgerRow]:
         consulted = "；".join(part for part in (consulted, visits) if part)
         letters = list(project.letters.all())
         notified = f"已告知 {len(letters)} 次（{letters[-1].number}）" if letters else "未告知"
+        if user is not None and not sees_whole_dossier(user, project):
+            notified = "—"
         problems = list(project.problems.all())
         open_problems = [p for p in problems if p.is_open]
         closed = [p for p in problems if not p.is_open]

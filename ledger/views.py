@@ -61,7 +61,7 @@ def index(request):
         {
             "filter": filterset,
             "page": page,
-            "rows": selectors.ledger_rows(page.object_list, start=page.start_index()),
+            "rows": selectors.ledger_rows(page.object_list, start=page.start_index(), user=request.user),
             "columns": selectors.LEDGER_COLUMNS,
             "described": filterset.describe(),
         },
@@ -73,13 +73,15 @@ PDF_MAX_ROWS = 2000
 
 def _filtered(request):
     """The ledger's filter over the user's scope; (filterset, projects) or (filterset, None) if invalid."""
-    filterset = LedgerFilter(request.GET or None, queryset=project_selectors.projects_for(request.user))
+    filterset = LedgerFilter(
+        request.GET or None, queryset=project_selectors.projects_for(request.user), user=request.user
+    )
     if filterset.is_bound and not filterset.is_valid():
         return filterset, None
     filtered = filterset.qs
-    if not request.GET.get("order"):
-        filtered = filtered.order_by("-registered_on", "-id")
-    return filterset, filtered
+    ordering = list(filtered.query.order_by) if request.GET.get("order") else ["-registered_on"]
+    # the id breaks ties, so paging and repeated exports list every project exactly once, in the same order
+    return filterset, filtered.order_by(*ordering, "-id")
 
 
 def _refuse(request, filterset):
@@ -129,7 +131,7 @@ def export_pdf(request):
             request, f"当前条件下有 {total} 个项目，PDF 最多 {PDF_MAX_ROWS} 个；请缩小查询范围，或导出 Excel。"
         )
         return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
-    rows = selectors.ledger_rows(selectors.ledger_queryset(request.user, projects, today))
+    rows = selectors.ledger_rows(selectors.ledger_queryset(request.user, projects, today), user=request.user)
     audit.record(
         action=AuditEntry.Action.EXPORT,
         request=request,
@@ -162,6 +164,7 @@ def export_xlsx(request):
         matters=matters.iterator(chunk_size=2000),
         described=filterset.describe(),
         exporter=request.user.name,
+        user=request.user,
     )
     audit.record(
         action=AuditEntry.Action.EXPORT,

@@ -225,7 +225,9 @@ def problem_raise(
     owner_unit: Department,
     due_on: date,
 ) -> Problem:
-    project = Project.objects.get(pk=project_id)
+    project = lock_for_update(Project, project_id)
+    if project.is_closed:
+        raise ValidationError(f"项目已{project.status}，不能再提出难点堵点。", code="project_closed")
     if project_matter is not None:
         if project_matter.project_id != project.pk:
             raise ValidationError("所选事项不属于该项目。", code="wrong_project")
@@ -364,7 +366,12 @@ def meeting_record(
             unit=decision["unit"],
             due_on=decision["due_on"],
         )
-    for problem in problems:
+    for chosen in problems:
+        problem = lock_for_update(Problem, chosen.pk)
+        if not problem.is_open:
+            raise ValidationError(
+                f"问题“{problem.description[:20]}”已{problem.status}，不能再提交会议研究。", code="closed"
+            )
         if problem.status == Problem.Status.OPEN:
             problem.status = Problem.Status.COORDINATING
             problem.version += 1

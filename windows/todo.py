@@ -11,6 +11,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.selectors import project_matters_for, window_stage_ids
 from qinqing.roles import Role, user_roles
@@ -59,7 +60,7 @@ def _specs(user, today: date) -> list[_Spec]:
                 .select_related("project", "stage")
                 .order_by("accept_by", "id"),
                 lambda h: Item(
-                    f"{h.project.name} · {h.stage.name}（{h.handed_at:%m-%d %H:%M} 移交）",
+                    f"{h.project.name} · {h.stage.name}（{timezone.localtime(h.handed_at):%m-%d %H:%M} 移交）",
                     reverse("windows:handoff_detail", args=[h.pk]),
                     "超时" if h.late(today) else "",
                 ),
@@ -145,6 +146,7 @@ def _specs(user, today: date) -> list[_Spec]:
                 "late_handoffs",
                 "超过一个工作日未接收的移交",
                 Handoff.objects.filter(status=Handoff.Status.WAITING, accept_by__lt=today)
+                .exclude(stage_id__in=stages)  # already in the user's own "待接收的移交"
                 .select_related("project", "stage")
                 .order_by("accept_by", "id"),
                 lambda h: Item(

@@ -146,3 +146,27 @@ def test_window_staff_see_only_their_stages_problems_in_the_ledger(client_for):
     (row,) = window.get(reverse("ledger:index")).context["rows"]
     assert "本阶段问题" in row.problems
     assert "别的阶段问题" not in row.problems
+
+
+def test_filters_and_columns_judge_a_window_by_its_own_stage(client_for):
+    window = client_for(Role.WINDOW)
+    mine = MatterFactory().stage
+    mine.window_staff.add(window.user)
+    project = ProjectFactory(name="滨江花园")
+    ProjectMatterFactory(project=project, matter=MatterFactory(stage=mine))
+    other = MatterFactory(stage__number=1, stage__name="立项用地规划许可阶段")
+    _accept(ProjectMatterFactory(project=project, matter=other))  # overdue, but not the window's
+    services.letter_issue(actor=project.specialist, request=None, project_id=project.pk, matters=[other], recipient="x")
+    assert _names(window.get(reverse("ledger:index"), {"warning": "逾期"})) == []
+    assert _names(window.get(reverse("ledger:index"), {"warning": "正常"})) == ["滨江花园"]
+    assert _names(window.get(reverse("ledger:index"), {"unit": other.unit.pk})) == []
+    (row,) = window.get(reverse("ledger:index")).context["rows"]
+    assert row.notified == "—"
+
+
+def test_sorting_breaks_ties_by_id_so_pages_never_repeat(client_for):
+    office = client_for(Role.OFFICE)
+    for name in ("甲", "乙", "丙"):
+        ProjectFactory(name=name, registered_on=date(2026, 1, 5))
+    names = _names(office.get(reverse("ledger:index"), {"order": "registered"}))
+    assert names == ["丙", "乙", "甲"]

@@ -336,3 +336,85 @@ def test_window_staff_track_their_stage_filtered_by_stage(hall, client_for):
     assert other_stage_matter.pk not in [pm.pk for pm in rows]
     entry = TimelineEntry.objects.filter(project_matter=hall.pm).first()
     assert f"{client.user.name}代{hall.unit.name}录入" in entry.summary
+
+
+def test_a_meeting_cannot_reopen_a_problem_closed_meanwhile(hall):
+    problem = services.problem_raise(
+        actor=hall.window,
+        request=None,
+        project_id=hall.project.pk,
+        project_matter=None,
+        stage=hall.stage,
+        description="意见冲突",
+        owner_unit=hall.unit,
+        due_on=timezone.localdate(),
+    )
+    stale_copy = Problem.objects.get(pk=problem.pk)
+    services.problem_update(
+        actor=hall.window, request=None, problem_id=problem.pk, version=0, status="已解决", resolution="已协调好"
+    )
+    with pytest.raises(ValidationError, match="已已解决，不能再提交会议研究"):
+        services.meeting_record(
+            actor=hall.window,
+            request=None,
+            convened_by=hall.unit,
+            stage=hall.stage,
+            held_on=timezone.localdate(),
+            topic="t",
+            units=[hall.unit],
+            projects=[hall.project],
+            problems=[stale_copy],
+            minutes="m",
+            decisions=[],
+        )
+    problem.refresh_from_db()
+    assert problem.status == "已解决"
+    assert problem.resolution == "已协调好"
+
+
+def test_no_problem_is_raised_on_a_closed_project(hall):
+    hall.project.status = "已终止"
+    hall.project.save()
+    with pytest.raises(ValidationError, match="不能再提出难点堵点"):
+        services.problem_raise(
+            actor=hall.window,
+            request=None,
+            project_id=hall.project.pk,
+            project_matter=None,
+            stage=hall.stage,
+            description="x",
+            owner_unit=hall.unit,
+            due_on=timezone.localdate(),
+        )
+
+
+def test_the_meeting_form_offers_a_window_only_its_stages_problems(hall, client_for):
+    client = client_for(Role.WINDOW)
+    hall.stage.window_staff.add(client.user)
+    other_stage = MatterFactory(stage__number=1, stage__name="立项用地规划许可阶段").stage
+    ProjectMatterFactory(project=hall.project, matter=MatterFactory(stage=other_stage))
+    for stage, text in ((hall.stage, "本阶段问题"), (other_stage, "别的阶段问题")):
+        services.problem_raise(
+            actor=hall.specialist,
+            request=None,
+            project_id=hall.project.pk,
+            project_matter=None,
+            stage=stage,
+            description=text,
+            owner_unit=hall.unit,
+            due_on=timezone.localdate(),
+        )
+    choices = client.get(reverse("windows:meeting_create")).context["form"].fields["problems"].queryset
+    assert [p.description for p in choices] == ["本阶段问题"]
+
+
+def test_a_late_hand_off_counts_once_for_office_and_window_staff(hall):
+    both = UserFactory(roles=[Role.OFFICE, Role.WINDOW])
+    hall.stage.window_staff.add(both)
+    handoff = services.handoff_create(
+        actor=hall.specialist, request=None, project_id=hall.project.pk, stage=hall.stage, note="x"
+    )
+    Handoff.objects.filter(pk=handoff.pk).update(accept_by=timezone.localdate() - timedelta(days=2))
+    sections = {s.key: s.count for s in todo_for(both, timezone.localdate())}
+    assert sections["handoffs"] == 1
+    assert sections["late_handoffs"] == 0

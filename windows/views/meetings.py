@@ -21,6 +21,7 @@ from windows import services
 from windows.forms import DecisionFormSet, DecisionUpdateForm, MeetingForm
 from windows.models import Meeting, Problem
 from windows.views.access import get_decision, get_meeting
+from windows.views.problems import problems_for
 
 
 def meetings_for(user):
@@ -63,7 +64,8 @@ def _conveners(user):
 def meeting_create(request):
     user = request.user
     projects = projects_for(user).exclude(status="已终止").order_by("name")
-    problems = Problem.objects.filter(project__in=projects, status__in=Problem.OPEN_STATUSES).select_related("project")
+    # only problems the convener may see (a window: its stages'), still open
+    problems = problems_for(user).filter(project__in=projects, status__in=Problem.OPEN_STATUSES)
     data = request.POST if request.method == "POST" else None
     stages = window_stage_ids(user)
     initial = {"held_on": timezone.localdate(), "stage": stages[0] if len(stages) == 1 else None}
