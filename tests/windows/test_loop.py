@@ -48,6 +48,20 @@ def hall(db):
     )
 
 
+def _raise(hall, *, actor=None, stage=None, description="意见冲突", owner_unit=None, project_matter=None, **kw):
+    """A problem on the hall's project, with the usual defaults."""
+    return services.problem_raise(
+        actor=actor or hall.window,
+        request=None,
+        project_id=hall.project.pk,
+        project_matter=project_matter,
+        stage=stage if stage is not None else (None if project_matter else hall.stage),
+        description=description,
+        owner_unit=owner_unit or hall.unit,
+        due_on=kw.get("due_on", timezone.localdate()),
+    )
+
+
 def _kinds(project) -> list[str]:
     return list(TimelineEntry.objects.filter(project=project).values_list("kind", flat=True))
 
@@ -125,15 +139,8 @@ def test_accepting_through_the_page_with_a_stale_version_changes_nothing(hall, c
 
 
 def test_closing_a_problem_needs_a_resolution_and_the_reason_flows_back(hall):
-    problem = services.problem_raise(
-        actor=hall.window,
-        request=None,
-        project_id=hall.project.pk,
-        project_matter=hall.pm,
-        stage=None,
-        description="审查意见不一致",
-        owner_unit=hall.unit,
-        due_on=timezone.localdate() + timedelta(days=3),
+    problem = _raise(
+        hall, project_matter=hall.pm, description="审查意见不一致", due_on=timezone.localdate() + timedelta(days=3)
     )
     assert problem.stage == hall.stage
     assert {s.key: s.count for s in todo_for(hall.department, timezone.localdate())}["problems"] == 1
@@ -162,16 +169,7 @@ def test_closing_a_problem_needs_a_resolution_and_the_reason_flows_back(hall):
 
 
 def test_meeting_decisions_are_followed_to_the_dossier(hall, client_for):
-    problem = services.problem_raise(
-        actor=hall.window,
-        request=None,
-        project_id=hall.project.pk,
-        project_matter=None,
-        stage=hall.stage,
-        description="两部门意见冲突",
-        owner_unit=hall.unit,
-        due_on=timezone.localdate(),
-    )
+    problem = _raise(hall, description="两部门意见冲突")
     meeting = services.meeting_record(
         actor=hall.window,
         request=None,
@@ -289,16 +287,7 @@ def test_minutes_pdf_embeds_a_cjk_font(hall, client_for, tmp_path):
 
 def test_the_todo_of_a_unit_shows_nothing_of_other_units(hall):
     other_unit = DepartmentFactory(name="区水利局")
-    services.problem_raise(
-        actor=hall.window,
-        request=None,
-        project_id=hall.project.pk,
-        project_matter=None,
-        stage=hall.stage,
-        description="水利问题",
-        owner_unit=other_unit,
-        due_on=timezone.localdate(),
-    )
+    _raise(hall, description="水利问题", owner_unit=other_unit)
     sections = {s.key: s for s in todo_for(hall.department, timezone.localdate())}
     assert sections["problems"].count == 0
     assert todo_count(hall.department, timezone.localdate()) == 0
@@ -339,16 +328,7 @@ def test_window_staff_track_their_stage_filtered_by_stage(hall, client_for):
 
 
 def test_a_meeting_cannot_reopen_a_problem_closed_meanwhile(hall):
-    problem = services.problem_raise(
-        actor=hall.window,
-        request=None,
-        project_id=hall.project.pk,
-        project_matter=None,
-        stage=hall.stage,
-        description="意见冲突",
-        owner_unit=hall.unit,
-        due_on=timezone.localdate(),
-    )
+    problem = _raise(hall, description="意见冲突")
     stale_copy = Problem.objects.get(pk=problem.pk)
     services.problem_update(
         actor=hall.window, request=None, problem_id=problem.pk, version=0, status="已解决", resolution="已协调好"
@@ -376,16 +356,7 @@ def test_no_problem_is_raised_on_a_closed_project(hall):
     hall.project.status = "已终止"
     hall.project.save()
     with pytest.raises(ValidationError, match="不能再提出难点堵点"):
-        services.problem_raise(
-            actor=hall.window,
-            request=None,
-            project_id=hall.project.pk,
-            project_matter=None,
-            stage=hall.stage,
-            description="x",
-            owner_unit=hall.unit,
-            due_on=timezone.localdate(),
-        )
+        _raise(hall, description="x")
 
 
 def test_the_meeting_form_offers_a_window_only_its_stages_problems(hall, client_for):
@@ -394,16 +365,7 @@ def test_the_meeting_form_offers_a_window_only_its_stages_problems(hall, client_
     other_stage = MatterFactory(stage__number=1, stage__name="立项用地规划许可阶段").stage
     ProjectMatterFactory(project=hall.project, matter=MatterFactory(stage=other_stage))
     for stage, text in ((hall.stage, "本阶段问题"), (other_stage, "别的阶段问题")):
-        services.problem_raise(
-            actor=hall.specialist,
-            request=None,
-            project_id=hall.project.pk,
-            project_matter=None,
-            stage=stage,
-            description=text,
-            owner_unit=hall.unit,
-            due_on=timezone.localdate(),
-        )
+        _raise(hall, actor=hall.specialist, stage=stage, description=text)
     choices = client.get(reverse("windows:meeting_create")).context["form"].fields["problems"].queryset
     assert [p.description for p in choices] == ["本阶段问题"]
 
