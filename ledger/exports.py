@@ -18,7 +18,6 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ledger.selectors import LEDGER_COLUMNS, LedgerRow, ledger_rows
-from projects.models import ProjectMatter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MATTER_COLUMNS = (
@@ -77,10 +76,6 @@ def _sheet(workbook: Workbook, title: str, heading: str, described: str, columns
 
 def _matter_rows(matters, today: date):
     for pm in matters:
-        overdue = pm.is_open and pm.due_on is not None and pm.due_on < today
-        late_done = (
-            pm.finished_on and pm.due_on and pm.status == ProjectMatter.Status.DONE and pm.finished_on > pm.due_on
-        )
         yield [
             pm.project.name,
             pm.matter.name,
@@ -91,7 +86,7 @@ def _matter_rows(matters, today: date):
             pm.due_on,
             pm.status,
             pm.finished_on,
-            "是" if overdue or late_done else "否",
+            "是" if pm.late_on(today) else "否",
         ]
 
 

@@ -110,6 +110,7 @@ def matters(request):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for pm in page:
         pm.warning = pm.warning_on(today)
+        pm.late = pm.late_on(today)
     return render(
         request,
         "ledger/matters.html",

@@ -399,6 +399,14 @@ class ProjectMatter(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
 
+    def late_on(self, today) -> bool:
+        """是否逾期 in the ledger: open and past its due date, or finished after it."""
+        if self.due_on is None:
+            return False
+        if self.is_open:
+            return self.due_on < today
+        return self.status == self.Status.DONE and self.finished_on is not None and self.finished_on > self.due_on
+
     def warning_on(self, today) -> str:
         """正常 / 预警 / 逾期 for an open matter with a deadline; "" otherwise."""
         if not self.is_open or self.due_on is None:

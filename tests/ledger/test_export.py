@@ -140,3 +140,29 @@ def test_matter_level_view_uses_the_same_filters(client_for):
     ProjectMatterFactory(project=ProjectFactory(name="观音桥改造"), matter=MatterFactory(name="规划许可"))
     response = office.get(reverse("ledger:matters"), {"q": "滨江"})
     assert [pm.matter.name for pm in response.context["page"]] == ["消防设计审查"]
+
+
+def test_page_and_excel_agree_on_late_including_finished_after_the_due_date(client_for):
+    office = client_for(Role.OFFICE)
+    project = ProjectFactory(name="滨江花园")
+    pm = ProjectMatterFactory(project=project, matter=MatterFactory(name="规划许可", time_limit_workdays=5))
+    pm = services.matter_move(
+        actor=project.specialist,
+        request=None,
+        project_matter_id=pm.pk,
+        version=0,
+        to_status="已受理",
+        on=date(2026, 3, 2),
+    )
+    services.matter_move(
+        actor=project.specialist,
+        request=None,
+        project_matter_id=pm.pk,
+        version=pm.version,
+        to_status="已办结",
+        on=date(2026, 3, 20),
+    )  # due 03-09, finished 03-20: late
+    page = office.get(reverse("ledger:matters"))
+    assert [row.late for row in page.context["page"]] == [True]
+    sheet = _book(office.get(reverse("ledger:export_xlsx")))["办理事项"]
+    assert sheet["J5"].value == "是"

@@ -69,7 +69,10 @@ def meeting_create(request):
     data = request.POST if request.method == "POST" else None
     stages = window_stage_ids(user)
     initial = {"held_on": timezone.localdate(), "stage": stages[0] if len(stages) == 1 else None}
-    form = MeetingForm(data, initial=initial, conveners=_conveners(user), projects=projects, problems=problems)
+    conveners = _conveners(user)
+    if len(conveners) == 1:
+        initial["convened_by"] = conveners[0]
+    form = MeetingForm(data, initial=initial, conveners=conveners, projects=projects, problems=problems)
     if not user.has_role(Role.OFFICE):
         # a window records the meetings of its own stages
         form.fields["stage"].queryset = Stage.objects.filter(pk__in=stages)

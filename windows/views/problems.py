@@ -15,6 +15,8 @@ from projects.selectors import project_matters_for, window_stage_ids
 from projects.views.access import get_project
 from qinqing.forms import add_service_errors
 from qinqing.roles import Role
+from qinqing.validators import int_or_none
+from qinqing.workdays import WorkCalendar
 from windows import services
 from windows.forms import ProblemForm, ProblemUpdateForm
 from windows.models import Problem
@@ -58,10 +60,12 @@ def problem_create(request, project_pk: int):
     """Anyone who sees the project may raise a problem on it or on a matter they see."""
     project = get_project(request, project_pk)
     matters = project_matters_for(request.user, project).select_related("matter", "unit")
-    initial = {"due_on": timezone.localdate(), "stage": project.current_stage_id}
-    matter_id = request.GET.get("matter", "")
-    if matter_id.isascii() and matter_id.isdigit():
-        chosen = matters.filter(pk=int(matter_id)).first()
+    # a week of working days to coordinate, unless the raiser says otherwise
+    due = WorkCalendar().add_workdays(timezone.localdate(), 5).date
+    initial = {"due_on": due, "stage": project.current_stage_id}
+    matter_id = int_or_none(request.GET.get("matter"))
+    if matter_id is not None:
+        chosen = matters.filter(pk=matter_id).first()
         if chosen is not None:
             initial.update(project_matter=chosen, owner_unit=chosen.unit_id)
     form = ProblemForm(
