@@ -48,7 +48,9 @@ def text_cell(sheet, value):
     return cell
 
 
-def _sheet(workbook: Workbook, title: str, heading: str, described: str, columns, widths, rows: Iterable[list]) -> int:
+def write_sheet(
+    workbook: Workbook, title: str, heading: str, described: str, columns, widths, rows: Iterable[list]
+) -> int:
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -96,7 +98,7 @@ def ledger_workbook(*, projects, matters, described: str, exporter: str, user=No
     stamp = f"查询条件：{described}；导出人：{exporter}；导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"
     workbook = Workbook(write_only=True)
     rows = (row.cells() for row in _rows(projects, user))
-    count = _sheet(
+    count = write_sheet(
         workbook,
         "工作台账",
         f"{settings.HALL_NAME} 亲清帮办服务工作台账",
@@ -105,7 +107,9 @@ def ledger_workbook(*, projects, matters, described: str, exporter: str, user=No
         LEDGER_WIDTHS,
         rows,
     )
-    _sheet(workbook, "办理事项", "办理事项明细", stamp, MATTER_COLUMNS, MATTER_WIDTHS, _matter_rows(matters, today))
+    write_sheet(
+        workbook, "办理事项", "办理事项明细", stamp, MATTER_COLUMNS, MATTER_WIDTHS, _matter_rows(matters, today)
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), count
@@ -122,3 +126,37 @@ def _rows(projects, user) -> Iterable[LedgerRow]:
             batch = []
     if batch:
         yield from ledger_rows(batch, start=number, user=user)
+
+
+def _widths(table) -> list[int]:
+    """Column widths from the header and the longest value (CJK characters count double), capped."""
+    widths = []
+    for index, name in enumerate(table.columns):
+        longest = max([len(str(name)), *(len(str(row[index])) for row in table.rows[:200])])
+        widths.append(max(8, min(2 * longest + 2, 50)))
+    return widths
+
+
+def summary_workbook(summary, *, exporter: str) -> bytes:
+    """The weekly summary as an .xlsx: 概况 first, then one sheet per section, in the page's order."""
+    stamp = f"期间：{summary.period.label}；制表人：{exporter}；制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"
+    heading = f"{settings.HALL_NAME} 亲清帮办服务周报"
+    workbook = Workbook(write_only=True)
+    write_sheet(workbook, "概况", f"{heading} · 概况", stamp, ("指标", "数值"), (28, 14), summary.figures)
+    for table in summary.tables:
+        rows = table.rows or []
+        write_sheet(
+            workbook, table.title[:31], f"{heading} · {table.title}", stamp, table.columns, _widths(table), rows
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def summary_pdf(summary, *, maker: str) -> bytes:
+    """The weekly summary as a formal A4 document (title, issuing office, period, page numbers, 制表人)."""
+    from qinqing.pdf import render_pdf
+
+    return render_pdf(
+        "ledger/summary_print.html", {"summary": summary, "maker": maker, "made_at": timezone.localtime()}
+    )

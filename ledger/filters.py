@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from ledger import summary
 from projects.models import Project, ProjectMatter, Stage
 from projects.selectors import matter_scope
 from qinqing.forms import StyledForm
@@ -118,3 +119,49 @@ class LedgerFilter(django_filters.FilterSet):
                 value = value.name
             parts.append(f"{label}：{value}")
         return "；".join(parts) or "全部项目"
+
+
+class PeriodForm(StyledForm):
+    """The weekly summary's period: an ISO week (2026-W47), or a range of days; empty means last week."""
+
+    week = forms.CharField(label="周次", required=False, max_length=8, widget=forms.TextInput(attrs={"type": "week"}))
+    start = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def clean_week(self):
+        value = self.cleaned_data["week"].strip().upper()
+        if not value:
+            return None
+        year, _, week = value.partition("-W")
+        try:
+            return summary.Period.week(int(year), int(week))
+        except ValueError:
+            raise forms.ValidationError("周次格式应为 2026-W47（年份-W周数），且该周必须存在。") from None
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end, week = cleaned.get("start"), cleaned.get("end"), cleaned.get("week")
+        if self.errors:
+            return cleaned
+        if week is not None:
+            period = week
+        elif start or end:
+            if not (start and end):
+                raise forms.ValidationError("按日期范围查询时，请同时填写开始日期和结束日期。")
+            if end < start:
+                self.add_error("end", "结束日期不能早于开始日期。")
+                return cleaned
+            if (end - start).days + 1 > summary.MAX_RANGE_DAYS:
+                self.add_error("end", f"日期范围最长 {summary.MAX_RANGE_DAYS} 天，请缩短。")
+                return cleaned
+            period = summary.Period.of(start, end)
+        else:
+            period = summary.Period.last_week(self.today)
+        if period.start > self.today:
+            raise forms.ValidationError("所选期间尚未开始，没有可统计的数据。")
+        cleaned["period"] = period
+        return cleaned

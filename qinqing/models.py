@@ -174,6 +174,8 @@ class AuditEntry(AppendOnlyModel):
         PASSWORD_RESET = "password_reset", "重置密码"
         UNLOCK = "unlock", "解除锁定"
         EXPORT = "export", "导出"
+        DOWNLOAD = "download", "下载存档"
+        IMPORT = "import", "导入"
         REVEAL = "reveal", "查看个人信息"
         PROGRESS_LOOKUP = "progress_lookup", "进度查询"
 

@@ -37,6 +37,11 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_followups": frozenset({Role.OFFICE}),
     # the ledger and weekly summaries
     "view_ledger": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
+    # the weekly summary (周报) and importing the office's existing Excel ledger
+    "view_summary": frozenset({Role.OFFICE}),
+    "import_ledger": frozenset({Role.OFFICE}),
+    # the export archive: the office sees every export, the others their own
+    "view_exports": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
     # administration: accounts and reference data; not case work
     "manage_accounts": frozenset({Role.ADMIN}),
     "manage_departments": frozenset({Role.ADMIN}),
@@ -102,6 +107,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("事项目录", "projects:catalogue", "view_catalogue"),
     NavItem("阶段窗口", "windows:index", "view_windows"),
     NavItem("工作台账", "ledger:index", "view_ledger"),
+    NavItem("周报", "ledger:summary", "view_summary"),
     NavItem("督查回访", "followups:index", "view_followups"),
     NavItem("人员账号", "staff:list", "manage_accounts"),
     NavItem("责任单位", "staff:department_list", "manage_departments"),

@@ -203,6 +203,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Issued exports and uploaded ledgers: never served as static files, only through views that check
+# who may download them. Back up this directory with the database (docs/deployment.md).
+MEDIA_ROOT = Path(env_str("QINQING_MEDIA_ROOT", str(VAR_DIR / "media")))
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -32,3 +32,11 @@ def client_for(db):
 @pytest.fixture
 def admin_client_(client_for) -> Client:
     return client_for(Role.ADMIN)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Exports and uploads of the whole run go to a temporary directory, never to var/media."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

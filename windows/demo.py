@@ -4,14 +4,14 @@ and a joint meeting whose decisions are done, open and overdue."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from projects.models import Project, Stage
 from qinqing.models import Department, User
 from windows import services
-from windows.models import Handoff, Meeting
+from windows.models import Handoff, Meeting, Problem
 
 # stage number: window name, phone, lead unit, window staff
 WINDOWS = {
@@ -199,4 +199,21 @@ def seed(stdout) -> None:
         status="已落实",
         outcome="已当面指导申请人，补正材料预计下周提交。",
     )
+    # Spread the work over last week too, so that last week's summary (the office's default) shows it:
+    # demo-only back-dating of the times the services stamped "now".
+    monday = today - timedelta(days=today.weekday() + 7)
+    zone = timezone.get_current_timezone()
+
+    def at(day_offset: int, hour: int) -> datetime:
+        return datetime.combine(monday + timedelta(days=day_offset), time(hour), tzinfo=zone)
+
+    Handoff.objects.filter(pk=h_mall.pk).update(
+        handed_at=at(0, 10), accept_by=monday + timedelta(days=1), accepted_at=at(1, 9)
+    )
+    Handoff.objects.filter(pk=h_resettle.pk).update(
+        handed_at=at(2, 15), accept_by=monday + timedelta(days=3), accepted_at=at(4, 11)
+    )
+    Problem.objects.filter(pk=p_fire.pk).update(raised_at=at(1, 11))
+    Problem.objects.filter(pk=p_road.pk).update(raised_at=at(0, 14), closed_at=at(3, 16))
+    Problem.objects.filter(pk=p_spa.pk).update(raised_at=at(1, 9), closed_at=at(4, 10))
     stdout.write(f"首问移交 4 个（含超时未接收），难点堵点 4 个，联席会议 {Meeting.objects.count()} 次")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 from django.urls import reverse
@@ -14,6 +11,7 @@ from django.utils import timezone
 from projects.models import NotificationLetter, TimelineEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, StageFactory
+from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
 
 PROJECT_NAME = "嘉陵江滨江综合体项目"
 MATERIALS_A = ["建筑工程施工许可申请表", "中标通知书及施工合同"]
@@ -241,44 +239,8 @@ def test_catalogue_edit_does_not_change_an_issued_letter(specialist, project, ma
 # --- the PDF -----------------------------------------------------------------------------------
 
 
-def _need(available: bool, message: str) -> None:
-    if available:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
-    _need(path is not None, f"未找到 {name}（poppler-utils），无法检查 PDF：sudo apt-get install -y poppler-utils")
-    return path
-
-
-def _fonts(pdffonts_output: str) -> list[dict[str, str]]:
-    """pdffonts' table as rows of {column: value}, cut at the dashed ruler's column boundaries."""
-    lines = pdffonts_output.splitlines()
-    ruler_at = next(i for i, line in enumerate(lines) if line.startswith("---"))
-    spans = [m.span() for m in re.finditer(r"-+", lines[ruler_at])]
-    # the last column runs to the end of the line
-    spans[-1] = (spans[-1][0], None)
-    headers = [lines[ruler_at - 1][a:b].strip() for a, b in spans]
-    # "object ID" is one heading written over two columns
-    return [
-        dict(zip(headers, (line[a:b].strip() for a, b in spans), strict=True))
-        for line in lines[ruler_at + 1 :]
-        if line.strip()
-    ]
-
-
-def test_letter_pdf_embeds_a_cjk_font_and_holds_the_text(specialist, project, matter_a, tmp_path):
-    from qinqing.pdf import cjk_font_available
-
-    pdffonts = _tool("pdffonts")
-    pdftotext = _tool("pdftotext")
-    _need(
-        cjk_font_available(), "未找到中文字体（fonts-noto-cjk），无法生成 PDF：sudo apt-get install -y fonts-noto-cjk"
-    )
+def test_letter_pdf_embeds_a_cjk_font_and_holds_the_text(specialist, project, matter_a):
+    require_cjk_font()
 
     _issue(specialist, project, [matter_a])
     letter = NotificationLetter.objects.get()
@@ -286,19 +248,9 @@ def test_letter_pdf_embeds_a_cjk_font_and_holds_the_text(specialist, project, ma
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    pdf = tmp_path / "letter.pdf"
-    pdf.write_bytes(response.content)
 
-    listing = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True)  # noqa: S603  (fixed tool, our file)
-    fonts = _fonts(listing.stdout)
-    cjk = [font for font in fonts if "CJK" in font["name"]]
-    assert cjk, f"no CJK font in the PDF: {[font['name'] for font in fonts]}"
-    assert all(font["emb"] == "yes" for font in cjk), cjk
-
-    text = subprocess.run(  # noqa: S603  (fixed tool, our file)
-        [pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    flat = re.sub(r"\s+", "", text)
-    assert PROJECT_NAME in flat
-    assert MATERIALS_A[0] in flat
-    assert letter.number in flat
+    assert_cjk_fonts_embedded(response.content)
+    text = flat(pdf_text(response.content))
+    assert PROJECT_NAME in text
+    assert MATERIALS_A[0] in text
+    assert letter.number in text

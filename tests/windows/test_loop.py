@@ -13,6 +13,7 @@ from django.utils import timezone
 from projects.models import Feedback, TimelineEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
+from tests.pdf import assert_cjk_fonts_embedded, require_cjk_font
 from windows import services
 from windows.models import Decision, Handoff, Problem, Report
 from windows.todo import todo_count, todo_for
@@ -258,10 +259,8 @@ def test_the_meeting_form_refuses_a_half_filled_decision(hall, client_for):
     assert Decision.objects.get().unit == hall.unit
 
 
-def test_minutes_pdf_embeds_a_cjk_font(hall, client_for, tmp_path):
-    import shutil
-    import subprocess
-
+def test_minutes_pdf_embeds_a_cjk_font(hall, client_for):
+    require_cjk_font()
     meeting = services.meeting_record(
         actor=hall.window,
         request=None,
@@ -277,12 +276,7 @@ def test_minutes_pdf_embeds_a_cjk_font(hall, client_for, tmp_path):
     )
     response = client_for(Role.OFFICE).get(reverse("windows:meeting_pdf", args=[meeting.pk]))
     assert response["Content-Type"] == "application/pdf"
-    pdffonts = shutil.which("pdffonts")
-    assert pdffonts, "pdffonts (poppler-utils) is needed"
-    path = tmp_path / "minutes.pdf"
-    path.write_bytes(response.content)
-    fonts = subprocess.run([pdffonts, str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603
-    assert any("CJK" in line and " yes " in line for line in fonts.splitlines())
+    assert_cjk_fonts_embedded(response.content)
 
 
 def test_the_todo_of_a_unit_shows_nothing_of_other_units(hall):

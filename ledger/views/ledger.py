@@ -1,49 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import escape_uri_path
 from django.views.decorators.http import require_GET
 
-from ledger import exports, selectors
+from ledger import archive, exports, selectors
 from ledger.filters import LedgerFilter
+from ledger.models import Export
 from projects import selectors as project_selectors
 from projects.models import ProjectMatter
-from qinqing import audit
-from qinqing.models import AuditEntry
-from qinqing.pdf import pdf_response
-from qinqing.roles import Role
-from windows.todo import todo_for
-
-
-@require_GET
-@permission_required("qinqing.view_workbench", raise_exception=True)
-def workbench(request):
-    """The home page: one panel for each role the user holds."""
-    user = request.user
-    context = {
-        "is_specialist": user.has_role(Role.SPECIALIST),
-        "is_window": user.has_role(Role.WINDOW),
-        "is_department": user.has_role(Role.DEPARTMENT),
-        "is_office": user.has_role(Role.OFFICE),
-        "is_admin": user.has_role(Role.ADMIN),
-    }
-    today = timezone.localdate()
-    if user.has_perm("qinqing.view_projects"):
-        context["todo"] = todo_for(user, today)
-    if context["is_specialist"] or context["is_department"]:
-        context["matters"] = project_selectors.matter_figures(user, today)
-    if context["is_specialist"]:
-        context["mine"] = project_selectors.specialist_figures(user, today)
-    if context["is_admin"]:
-        context["accounts"] = selectors.account_summary()
-        context["recent_audit"] = selectors.recent_audit()
-    if context["is_office"]:
-        context["recent_denials"] = selectors.recent_denials()
-    return render(request, "ledger/workbench.html", context)
+from qinqing.pdf import render_pdf
 
 
 @require_GET
@@ -133,21 +101,26 @@ def export_pdf(request):
         )
         return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
     rows = selectors.ledger_rows(selectors.ledger_queryset(request.user, projects, today), user=request.user)
-    audit.record(
-        action=AuditEntry.Action.EXPORT,
-        request=request,
-        detail=f"工作台账 PDF：{len(rows)} 个项目；{filterset.describe()}"[:500],
-    )
-    return pdf_response(
+    made_at = timezone.localtime()
+    content = render_pdf(
         "ledger/ledger_print.html",
         {
             "rows": rows,
             "columns": selectors.LEDGER_COLUMNS,
             "described": filterset.describe(),
             "maker": request.user.name,
-            "made_at": timezone.localtime(),
+            "made_at": made_at,
         },
-        filename=f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.pdf",
+    )
+    return archive.issue_response(
+        request,
+        kind=Export.Kind.LEDGER_PDF,
+        title="工作台账",
+        content=content,
+        content_type=archive.PDF,
+        filename=f"工作台账-{made_at:%Y%m%d-%H%M}.pdf",
+        row_count=len(rows),
+        described=filterset.describe(),
     )
 
 
@@ -167,12 +140,13 @@ def export_xlsx(request):
         exporter=request.user.name,
         user=request.user,
     )
-    audit.record(
-        action=AuditEntry.Action.EXPORT,
-        request=request,
-        detail=f"工作台账 Excel：{count} 个项目；{filterset.describe()}"[:500],
+    return archive.issue_response(
+        request,
+        kind=Export.Kind.LEDGER_XLSX,
+        title="工作台账",
+        content=content,
+        content_type=archive.XLSX,
+        filename=f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+        row_count=count,
+        described=filterset.describe(),
     )
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(name)}"
-    return response

@@ -1,0 +1,54 @@
+"""Files the ledger keeps (issued exports, uploaded ledgers): stored under random ASCII names, never
+left half-written, and read back only if they still match the SHA-256 recorded when they were kept."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+
+class StoredFileError(Exception):
+    """A kept file is missing, or no longer matches its recorded SHA-256."""
+
+    def __init__(self, missing: bool):
+        super().__init__("missing" if missing else "altered")
+        self.missing = missing
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@contextmanager
+def kept(folder: str, label: str, suffix: str, content: bytes) -> Iterator[str]:
+    """Store ``content`` and yield its name; if the block (writing the row that records it) fails,
+    the file is removed again, so a failure leaves neither a half-written nor an orphaned file."""
+    now = timezone.localtime()
+    name = f"{folder}/{now:%Y/%m}/{label}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(6)}{suffix}"
+    stored = None
+    try:
+        stored = default_storage.save(name, ContentFile(content))
+        yield stored
+    except BaseException:
+        target = stored or name
+        if default_storage.exists(target):
+            default_storage.delete(target)
+        raise
+
+
+def read_checked(name: str, sha256: str) -> bytes:
+    """The kept file's bytes; StoredFileError if it is gone or altered."""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            content = handle.read()
+    except OSError:
+        raise StoredFileError(missing=True) from None
+    if digest(content) != sha256:
+        raise StoredFileError(missing=False)
+    return content

@@ -1,0 +1,84 @@
+"""What the ledger keeps: the archive of every export, and uploads of existing Excel ledgers.
+
+The archive is append-only: an issued document is downloaded again byte for byte, with its SHA-256
+checked, so last month's weekly summary reads exactly as it did when it was sent upward."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from projects.models import Project
+from qinqing.models import AppendOnlyModel
+
+
+class Export(AppendOnlyModel):
+    """One issued export (Excel or PDF): who, when, with what filter, how many rows, and the file."""
+
+    append_only_label = "导出记录"
+
+    class Kind(models.TextChoices):
+        LEDGER_XLSX = "ledger_xlsx", "工作台账 Excel"
+        LEDGER_PDF = "ledger_pdf", "工作台账 PDF"
+        SUMMARY_XLSX = "summary_xlsx", "周报 Excel"
+        SUMMARY_PDF = "summary_pdf", "周报 PDF"
+        DOSSIER_PDF = "dossier_pdf", "项目档案 PDF"
+
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    title = models.CharField("标题", max_length=200)
+    described = models.CharField("查询条件", max_length=500, blank=True)
+    params = models.CharField("查询参数", max_length=1000, blank=True, help_text="重新生成时用的查询字符串。")
+    row_count = models.PositiveIntegerField("行数")
+    filename = models.CharField("文件名", max_length=200)
+    file = models.FileField("文件", upload_to="exports/%Y/%m/", max_length=300)
+    size = models.PositiveIntegerField("字节数")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    content_type = models.CharField("内容类型", max_length=100)
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey("qinqing.User", verbose_name="导出人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("导出时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导出记录"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the archive list: one person's exports, newest first
+            models.Index(fields=["created_by", "-created_at"], name="export_by_user_idx"),
+            # the archive list filtered by kind (weekly summaries of a past month)
+            models.Index(fields=["kind", "-created_at"], name="export_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(sha256=""), name="export_has_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.title}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+
+class LedgerImport(models.Model):
+    """An uploaded Excel ledger: previewed row by row, then imported once as projects."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "待确认", "待确认"
+        IMPORTED = "已导入", "已导入"
+        DISCARDED = "已放弃", "已放弃"
+
+    original_name = models.CharField("原文件名", max_length=200)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/", max_length=300)
+    size = models.PositiveIntegerField("字节数")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.PREVIEW)
+    uploaded_by = models.ForeignKey("qinqing.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    imported_at = models.DateTimeField("导入时间", null=True, blank=True)
+    created_count = models.PositiveIntegerField("新建项目数", default=0)
+    skipped_count = models.PositiveIntegerField("跳过行数", default=0)
+    result = models.JSONField("导入结果", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "台账导入"
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.status}）"

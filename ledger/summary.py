@@ -1,0 +1,543 @@
+"""The weekly summary (周报) of the reform office: every figure DOMAIN.md lists, for a week or a range.
+
+Counts of what happened in the period (consultations, new dossiers, matters accepted and completed,
+problems, meetings, hand-offs) come from the dates on the records. States at the end of the period
+(projects by stage and status, open and overdue matters) are read as they were then: a row changed
+after the period is taken from its history (django-simple-history) as it stood at the period's end;
+a row not changed since is read as it is now. The number of queries does not depend on the data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncDate
+
+from ledger import charts
+from projects.models import Consultation, Feedback, Project, ProjectMatter, Stage
+from qinqing.models import Department, User
+from qinqing.roles import Role
+from qinqing.workdays import WorkCalendar
+from windows.models import Decision, Handoff, Meeting, Problem
+
+TREND_WEEKS = 12
+MAX_RANGE_DAYS = 366
+
+
+# --- the period -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Monday–Sunday of an ISO week, or any range of days (both ends included)."""
+
+    start: date
+    end: date
+    iso_week: tuple[int, int] | None = None
+
+    @classmethod
+    def week(cls, year: int, week: int) -> Period:
+        start = date.fromisocalendar(year, week, 1)
+        return cls(start, start + timedelta(days=6), (year, week))
+
+    @classmethod
+    def last_week(cls, today: date) -> Period:
+        year, week, _ = (today - timedelta(days=7)).isocalendar()
+        return cls.week(year, week)
+
+    @classmethod
+    def of(cls, start: date, end: date) -> Period:
+        """A range; a range that is exactly one ISO week is labelled as that week."""
+        year, week, weekday = start.isocalendar()
+        if weekday == 1 and end == start + timedelta(days=6):
+            return cls.week(year, week)
+        return cls(start, end)
+
+    @property
+    def label(self) -> str:
+        span = f"{self.start:%Y}年{self.start.month}月{self.start.day}日至{self.end:%Y}年{self.end.month}月{self.end.day}日"
+        if self.iso_week:
+            return f"{self.iso_week[0]}年第{self.iso_week[1]}周（{span}）"
+        return span
+
+    @property
+    def short(self) -> str:
+        """For file names and titles: 2026年第47周 or 20261101-20261130."""
+        if self.iso_week:
+            return f"{self.iso_week[0]}年第{self.iso_week[1]}周"
+        return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """Aware datetimes: the period's first moment and the first moment after it."""
+        zone = ZoneInfo(settings.TIME_ZONE)
+        return (
+            datetime.combine(self.start, time.min, tzinfo=zone),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+    @property
+    def week_value(self) -> str:
+        """The value of an ``<input type="week">``: 2026-W47."""
+        return f"{self.iso_week[0]}-W{self.iso_week[1]:02d}" if self.iso_week else ""
+
+    def querystring(self) -> str:
+        if self.iso_week:
+            return f"week={self.week_value}"
+        return f"start={self.start:%Y-%m-%d}&end={self.end:%Y-%m-%d}"
+
+
+# --- the shape of the summary -----------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """One section as a table: the page, the PDF and one Excel sheet each show it the same way."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+    empty: str = "无"
+
+
+@dataclass
+class Summary:
+    period: Period
+    figures: list[tuple[str, object]]
+    tables: list[Table]
+    charts: list[str]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(t.rows) for t in self.tables)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _or_dash(value):
+    return "—" if value is None else value
+
+
+def _rate_text(rate: Decimal | None) -> str:
+    return "—" if rate is None else f"{rate}%"
+
+
+# --- states at the end of the period ---------------------------------------------------------------
+
+
+def _as_of(model, end: date, end_at: datetime, where: Q, fields: tuple[str, ...], *, settled_by: str) -> list[dict]:
+    """``fields`` of the rows matching ``where`` as they stood at the end of the period.
+
+    A row changed since ``end_at`` and recorded before it is read from its last history row before
+    ``end_at``, unless its business date ``settled_by`` (办结日期) falls in or before the period: a
+    matter finished on the 10th but entered on the 12th was finished on the 10th. Any other row is
+    read as it is now (rows entered later with earlier business dates, such as imported projects,
+    count by those dates). ``where`` must name fields that do not change (a registration date), since
+    it is judged on the rows as they are now and as they were then."""
+    history = model.history.model
+    recorded_before = history.objects.filter(history_date__lt=end_at).values("id")
+    settled = model.objects.filter(**{f"{settled_by}__lte": end}).values("id")
+    changed = (
+        history.objects.filter(history_date__gte=end_at, id__in=recorded_before).exclude(id__in=settled).values("id")
+    )
+    rows = list(model.objects.filter(where).exclude(id__in=changed).values(*fields))
+    latest = (
+        history.objects.filter(history_date__lt=end_at, id__in=changed)
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    then = history.objects.filter(where, history_id__in=latest).exclude(history_type="-")
+    rows.extend(then.values(*fields))
+    return rows
+
+
+# --- the summary ------------------------------------------------------------------------------------
+
+
+def _names(model, ids) -> dict[int, str]:
+    return dict(model.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+
+
+def build_summary(period: Period) -> Summary:
+    """Every figure of the weekly summary for ``period`` (the reform office sees the whole district)."""
+    start_at, end_at = period.bounds()
+    start, end = period.start, period.end
+    calendar = WorkCalendar()
+    stages = list(Stage.objects.order_by("number").values_list("pk", "name"))
+
+    # consultations and submissions, by kind and outcome
+    consultations = Consultation.objects.filter(visited_at__gte=start_at, visited_at__lt=end_at)
+    by_kind = Counter()
+    general = 0
+    for kind, outcome, n, without_dossier in (
+        consultations.values_list("kind", "outcome")
+        .annotate(n=Count("id"), g=Count("id", filter=Q(project__isnull=True)))
+        .values_list("kind", "outcome", "n", "g")
+    ):
+        by_kind[kind, outcome] += n
+        general += without_dossier
+    outcomes = Consultation.Outcome.values
+    consult_table = Table("consultations", "来访咨询与报件", ("类型", *outcomes, "合计"))
+    for kind in Consultation.Kind.values:
+        values = [by_kind[kind, o] for o in outcomes]
+        consult_table.rows.append([kind, *values, sum(values)])
+    totals = [sum(by_kind[k, o] for k in Consultation.Kind.values) for o in outcomes]
+    consult_table.rows.append(["合计", *totals, sum(totals)])
+    consult_total = sum(totals)
+
+    # new dossiers
+    new_projects = list(
+        Project.objects.filter(registered_on__range=(start, end))
+        .select_related("specialist", "current_stage")
+        .order_by("registered_on", "id")
+    )
+    new_table = Table(
+        "new_projects", "本期新建项目档案", ("登记日期", "项目名称", "项目代码", "建设单位", "所处阶段", "帮办专员")
+    )
+    new_table.rows = [
+        [
+            p.registered_on,
+            p.name,
+            p.code,
+            p.builder,
+            p.current_stage.name if p.current_stage_id else "",
+            p.specialist.name,
+        ]
+        for p in new_projects
+    ]
+
+    # projects by stage and status at the end of the period
+    project_rows = _as_of(
+        Project,
+        end,
+        end_at,
+        Q(registered_on__lte=end),
+        ("current_stage_id", "status", "specialist_id"),
+        settled_by="completed_on",
+    )
+    project_statuses = Project.Status.values
+    project_table = Table("projects", "项目分布（截至期末，按阶段和状态）", ("所处阶段", *project_statuses, "合计"))
+    project_counts = Counter((r["current_stage_id"], r["status"]) for r in project_rows)
+    for stage_id, name in [*stages, (None, "未确定阶段")]:
+        values = [project_counts[stage_id, s] for s in project_statuses]
+        if stage_id is not None or any(values):
+            project_table.rows.append([name, *values, sum(values)])
+    totals = [sum(project_counts[k] for k in project_counts if k[1] == s) for s in project_statuses]
+    project_table.rows.append(["合计", *totals, sum(totals)])
+
+    # matters at the end of the period
+    matter_rows = _as_of(
+        ProjectMatter,
+        end,
+        end_at,
+        Q(project__registered_on__lte=end),
+        ("id", "unit_id", "matter__stage_id", "status", "due_on", "project__specialist_id"),
+        settled_by="finished_on",
+    )
+    open_statuses = set(ProjectMatter.OPEN_STATUSES)
+    overdue_ids = [r["id"] for r in matter_rows if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end]
+    matter_statuses = ProjectMatter.Status.values
+    status_counts = Counter((r["matter__stage_id"], r["status"]) for r in matter_rows)
+    matter_table = Table("matters", "办理事项分布（截至期末，按阶段和状态）", ("阶段", *matter_statuses, "合计"))
+    for stage_id, name in stages:
+        values = [status_counts[stage_id, s] for s in matter_statuses]
+        matter_table.rows.append([name, *values, sum(values)])
+    totals = [sum(status_counts[k] for k in status_counts if k[1] == s) for s in matter_statuses]
+    matter_table.rows.append(["合计", *totals, sum(totals)])
+
+    # matters accepted and completed in the period; timeliness per unit and per stage
+    accepted = list(
+        ProjectMatter.objects.filter(accepted_on__range=(start, end)).values_list("unit_id", "matter__stage_id")
+    )
+    finished = list(
+        ProjectMatter.objects.filter(finished_on__range=(start, end), status__in=ProjectMatter.FINAL_STATUSES)
+        .select_related("matter")
+        .prefetch_related("pauses")
+        .only("id", "unit_id", "matter__stage_id", "status", "accepted_on", "due_on", "finished_on")
+    )
+    done = [pm for pm in finished if pm.status == ProjectMatter.Status.DONE]
+    refused = sum(1 for pm in finished if pm.status == ProjectMatter.Status.REFUSED)
+
+    def timeliness(key: str, title: str, label: str, names: list[tuple[int, str]], group) -> Table:
+        table = Table(
+            key,
+            title,
+            (
+                label,
+                "本期受理",
+                "本期办结",
+                "有时限的办结",
+                "按时办结",
+                "按时办结率（%）",
+                "平均办理工作日",
+                "期末在办",
+                "期末逾期",
+            ),
+            note="按时办结率 = 按时办结 ÷ 有承诺时限的办结事项；办理工作日自受理次日起算，扣除补正材料期间。",
+        )
+        accepted_n = Counter(group(unit, stage) for unit, stage in accepted)
+        open_n = Counter(
+            group(r["unit_id"], r["matter__stage_id"]) for r in matter_rows if r["status"] in open_statuses
+        )
+        late_n = Counter(
+            group(r["unit_id"], r["matter__stage_id"])
+            for r in matter_rows
+            if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end
+        )
+        by_group = defaultdict(list)
+        for pm in done:
+            by_group[group(pm.unit_id, pm.matter.stage_id)].append(pm)
+        for key_id, name in names:
+            items = by_group.get(key_id, [])
+            timed = [pm for pm in items if pm.due_on]
+            on_time = sum(1 for pm in timed if pm.finished_on <= pm.due_on)
+            spans = [
+                calendar.workdays_between(
+                    pm.accepted_on, pm.finished_on, [(p.paused_on, p.resumed_on) for p in pm.pauses.all()]
+                )
+                for pm in items
+                if pm.accepted_on
+            ]
+            average = (Decimal(sum(spans)) / len(spans)).quantize(Decimal("0.1")) if spans else None
+            row = [name, accepted_n[key_id], len(items), len(timed), on_time, _or_dash(percent(on_time, len(timed))),
+                   _or_dash(average), open_n[key_id], late_n[key_id]]  # fmt: skip
+            if any(isinstance(v, int) and v for v in row[1:]) or key == "stages":
+                table.rows.append(row)
+        return table
+
+    unit_ids = (
+        {u for u, _ in accepted}
+        | {pm.unit_id for pm in done}
+        | {r["unit_id"] for r in matter_rows if r["status"] in open_statuses}
+    )
+    units = sorted(_names(Department, unit_ids).items(), key=lambda kv: kv[1])
+    unit_table = timeliness("units", "各责任单位办理时效", "责任单位", units, lambda unit, stage: unit)
+    stage_table = timeliness("stages", "各阶段办理时效", "阶段", stages, lambda unit, stage: stage)
+    timed_done = [pm for pm in done if pm.due_on]
+    on_time_all = sum(1 for pm in timed_done if pm.finished_on <= pm.due_on)
+
+    # overdue matters at the end of the period, by name
+    overdue = list(
+        ProjectMatter.objects.filter(pk__in=overdue_ids)
+        .select_related("project", "project__specialist", "matter", "unit")
+        .prefetch_related("pauses")
+        .order_by("due_on", "id")
+    )
+    due_then = {r["id"]: r["due_on"] for r in matter_rows if r["id"] in set(overdue_ids)}
+    overdue_table = Table(
+        "overdue",
+        "逾期未办结事项（截至期末）",
+        ("项目", "事项", "责任单位", "到期日", "逾期工作日", "帮办专员", "现状"),
+    )
+    for pm in overdue:
+        due = due_then[pm.pk]
+        overdue_table.rows.append(
+            [
+                pm.project.name,
+                pm.matter.name,
+                pm.unit.name,
+                due,
+                calendar.workdays_between(due, end),
+                pm.project.specialist.name,
+                pm.status,
+            ]
+        )
+
+    # the problems raised at the windows
+    problems_raised = Problem.objects.filter(raised_at__gte=start_at, raised_at__lt=end_at).count()
+    closed_counts = dict(
+        Problem.objects.filter(closed_at__gte=start_at, closed_at__lt=end_at)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    open_problems = list(
+        Problem.objects.filter(raised_at__lt=end_at)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end_at))
+        .select_related("project", "stage", "owner_unit")
+        .order_by("due_on", "id")
+    )
+    problem_table = Table(
+        "problems",
+        "未解决的难点堵点（截至期末）",
+        ("项目", "阶段", "问题", "责任单位", "提出日期", "协调期限", "超过期限", "现状"),
+    )
+    for p in open_problems:
+        problem_table.rows.append(
+            [
+                p.project.name,
+                p.stage.name,
+                p.description[:200],
+                p.owner_unit.name,
+                p.raised_at.astimezone(start_at.tzinfo).date(),
+                p.due_on,
+                "是" if p.due_on < end else "否",
+                p.status,
+            ]  # fmt: skip
+        )
+
+    # joint meetings and their decisions
+    meetings = list(
+        Meeting.objects.filter(held_on__range=(start, end))
+        .select_related("convened_by")
+        .annotate(
+            project_n=Count("projects", distinct=True),
+            decision_n=Count("decisions", distinct=True),
+            done_n=Count("decisions", filter=Q(decisions__status=Decision.Status.DONE), distinct=True),
+        )
+        .order_by("held_on", "id")
+    )
+    meeting_table = Table(
+        "meetings", "联席会议", ("纪要编号", "会议日期", "议题", "召集单位", "研究项目数", "议定事项", "已落实")
+    )
+    meeting_table.rows = [
+        [m.number, m.held_on, m.topic, m.convened_by.name, m.project_n, m.decision_n, m.done_n] for m in meetings
+    ]
+    decisions = Decision.objects.aggregate(
+        due=Count("id", filter=Q(due_on__range=(start, end))),
+        done=Count("id", filter=Q(closed_at__gte=start_at, closed_at__lt=end_at, status=Decision.Status.DONE)),
+        overdue=Count(
+            "id",
+            filter=Q(due_on__lt=end, meeting__held_on__lte=end)
+            & (Q(closed_at__isnull=True) | Q(closed_at__gte=end_at)),
+        ),
+    )
+
+    # first-responsibility hand-offs, per stage
+    handoffs = list(
+        Handoff.objects.filter(
+            Q(handed_at__lt=end_at) & (Q(accepted_at__isnull=True) | Q(accepted_at__gte=start_at))
+        ).values_list("stage_id", "handed_at", "accepted_at", "accept_by", "status")
+    )
+    handoff_table = Table(
+        "handoffs", "首问负责移交（按阶段）", ("阶段", "本期移交", "本期接收", "其中逾期接收", "期末待接收")
+    )
+    zone = start_at.tzinfo
+    for stage_id, name in stages:
+        mine = [h for h in handoffs if h[0] == stage_id]
+        handed = sum(1 for h in mine if h[1] >= start_at)
+        taken = [h for h in mine if h[2] is not None and start_at <= h[2] < end_at]
+        late = sum(1 for h in taken if h[2].astimezone(zone).date() > h[3])
+        waiting = sum(1 for h in mine if (h[2] is None or h[2] >= end_at) and h[4] != Handoff.Status.CANCELLED)
+        handoff_table.rows.append([name, handed, len(taken), late, waiting])
+    handoffs_accepted = sum(r[2] for r in handoff_table.rows)
+    handoffs_late = sum(r[3] for r in handoff_table.rows)
+
+    # each specialist's workload
+    visits_by = Counter(
+        dict(consultations.values_list("recorded_by").annotate(n=Count("id")).values_list("recorded_by", "n"))
+    )
+    new_by = Counter(p.specialist_id for p in new_projects)
+    in_hand = Counter(
+        r["specialist_id"] for r in project_rows if r["status"] in (Project.Status.CONSULTING, Project.Status.ACTIVE)
+    )
+    open_by = Counter(r["project__specialist_id"] for r in matter_rows if r["status"] in open_statuses)
+    late_by = Counter(
+        r["project__specialist_id"]
+        for r in matter_rows
+        if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end
+    )
+    feedback_by = Counter(
+        dict(
+            Feedback.objects.filter(told_at__gte=start_at, told_at__lt=end_at)
+            .values_list("recorded_by")
+            .annotate(n=Count("id"))
+            .values_list("recorded_by", "n")
+        )
+    )
+    specialist_ids = (
+        set(User.objects.filter(is_active=True, groups__name=Role.SPECIALIST).values_list("pk", flat=True))
+        | set(new_by)
+        | set(in_hand)
+        | set(open_by)
+    )
+    specialist_ids |= {pk for pk in visits_by if pk in specialist_ids}
+    workload = Table(
+        "workload",
+        "帮办专员工作量",
+        ("帮办专员", "来访登记", "新建档案", "反馈申请人", "期末在手项目", "期末在办事项", "期末逾期事项"),
+    )
+    people = {u.pk: u.name for u in User.objects.filter(pk__in=specialist_ids).only("username", "display_name")}
+    for pk, name in sorted(people.items(), key=lambda kv: kv[1]):
+        workload.rows.append([name, visits_by[pk], new_by[pk], feedback_by[pk], in_hand[pk], open_by[pk], late_by[pk]])
+
+    figures = [
+        ("来访登记", consult_total),
+        ("其中报件", sum(by_kind[Consultation.Kind.SUBMISSION, o] for o in outcomes)),
+        ("未建档的一般咨询", general),
+        ("新建项目档案", len(new_projects)),
+        ("受理事项", len(accepted)),
+        ("办结事项", len(done)),
+        ("不予办理", refused),
+        ("按时办结率", _rate_text(percent(on_time_all, len(timed_done)))),
+        ("期末逾期事项", len(overdue_ids)),
+        ("新提出难点堵点", problems_raised),
+        ("已解决难点堵点", closed_counts.get(Problem.Status.SOLVED, 0)),
+        ("期末未解决难点堵点", len(open_problems)),
+        ("联席会议", len(meetings)),
+        ("本期到期议定事项", decisions["due"]),
+        ("本期落实议定事项", decisions["done"]),
+        ("首问移交接收", handoffs_accepted),
+        ("其中逾期接收", handoffs_late),
+        ("反馈申请人", sum(feedback_by.values())),
+    ]
+    tables = [
+        consult_table, new_table, project_table, matter_table, unit_table, stage_table, overdue_table,
+        problem_table, meeting_table, handoff_table, workload,
+    ]  # fmt: skip
+    chart_list = [
+        charts.column_chart(consultation_trend(period), "每周来访登记（近 12 周）"),
+        charts.stacked_bars(
+            [name for _, name in stages],
+            [(s, [status_counts[stage_id, s] for stage_id, _ in stages]) for s in matter_statuses],
+            "办理事项按阶段和状态（截至期末）",
+        ),
+        charts.rate_bars(
+            [(row[0], percent(row[4], row[3]), row[3]) for row in unit_table.rows if row[3]],
+            "各责任单位按时办结率（本期）",
+        ),
+    ]  # fmt: skip
+    return Summary(period=period, figures=figures, tables=tables, charts=chart_list)
+
+
+def consultation_trend(period: Period, weeks: int = TREND_WEEKS) -> list[tuple[str, int]]:
+    """Consultations per ISO week for the ``weeks`` weeks ending with the period's last week."""
+    last_monday = period.end - timedelta(days=period.end.weekday())
+    first_monday = last_monday - timedelta(weeks=weeks - 1)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    since = datetime.combine(first_monday, time.min, tzinfo=zone)
+    until = datetime.combine(last_monday + timedelta(days=7), time.min, tzinfo=zone)
+    per_day = (
+        Consultation.objects.filter(visited_at__gte=since, visited_at__lt=until)
+        .annotate(day=TruncDate("visited_at", tzinfo=zone))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    buckets = Counter()
+    for day, n in per_day:
+        buckets[(day - first_monday).days // 7] += n
+    result = []
+    for index in range(weeks):
+        monday = first_monday + timedelta(weeks=index)
+        result.append((f"第{monday.isocalendar()[1]}周", buckets[index]))
+    return result

@@ -1,0 +1,67 @@
+"""The export archive: the list of issued exports and downloading one again exactly as issued."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from ledger import archive, files
+from ledger.models import Export
+from qinqing import audit
+from qinqing.models import AuditEntry
+from qinqing.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+@permission_required("qinqing.view_exports", raise_exception=True)
+def export_list(request):
+    exports = archive.exports_for(request.user)
+    kind = request.GET.get("kind", "")
+    if kind in Export.Kind.values:
+        exports = exports.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(exports, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/export_list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": Export.Kind.choices,
+            "sees_all": request.user.has_role(Role.OFFICE),
+            "unit": "份",
+        },
+    )
+
+
+@require_GET
+@permission_required("qinqing.view_exports", raise_exception=True)
+def export_download(request, pk: int):
+    """The stored file, byte for byte; someone else's export is not found for anyone but the office."""
+    export = get_object_or_404(archive.exports_for(request.user), pk=pk)
+    try:
+        content = archive.read(export)
+    except files.StoredFileError:
+        logger.error("export %s: stored file missing or altered", export.pk)
+        audit.record(
+            action=AuditEntry.Action.DOWNLOAD,
+            request=request,
+            obj=export,
+            result=AuditEntry.Result.FAILURE,
+            detail="存档文件缺失或校验不符",
+        )
+        return HttpResponse(
+            "该存档文件缺失或已被改动（校验不符），不能下载。请联系系统管理员从备份中恢复。",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    audit.record(action=AuditEntry.Action.DOWNLOAD, request=request, obj=export, detail=export.filename)
+    return archive.file_response(content, content_type=export.content_type, filename=export.filename)
