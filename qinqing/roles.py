@@ -33,8 +33,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_consultations": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     # stage windows: hand-offs, problems, joint meetings
     "view_windows": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
-    # supervision: return visits, notices, escalations, inspections
-    "view_followups": frozenset({Role.OFFICE}),
+    # supervision: return visits, notices, escalations, inspections; the office runs them, a unit's
+    # staff see those about their own unit and report its rectifications
+    "view_followups": frozenset({Role.OFFICE, Role.DEPARTMENT}),
+    "manage_followups": frozenset({Role.OFFICE}),
     # the ledger and weekly summaries
     "view_ledger": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     # the weekly summary (周报) and importing the office's existing Excel ledger

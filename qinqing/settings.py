@@ -133,6 +133,8 @@ PASSWORD_MAX_AGE_DAYS = env_int("QINQING_PASSWORD_MAX_AGE_DAYS", 90, minimum=1, 
 # committed limit, whichever is longer; 逾期 after the due date.
 WARNING_WORKDAYS = env_int("QINQING_WARNING_WORKDAYS", 2, minimum=0, maximum=30)
 WARNING_SHARE_PERCENT = env_int("QINQING_WARNING_SHARE_PERCENT", 0, minimum=0, maximum=100)
+# Rectifications (整改) opened by a bad rating, a notice or an escalation are due in this many working days.
+RECTIFICATION_WORKDAYS = env_int("QINQING_RECTIFICATION_WORKDAYS", 15, minimum=1, maximum=60)
 # The applicant's progress look-up: failed tries allowed per address, and per project code, per window.
 PROGRESS_LOOKUP_FAILURES = env_int("QINQING_LOOKUP_FAILURES", 10, minimum=1, maximum=1000)
 PROGRESS_LOOKUP_WINDOW_MINUTES = env_int("QINQING_LOOKUP_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)

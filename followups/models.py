@@ -1,0 +1,358 @@
+"""Supervision by the reform office (区工改办): random return visits (回访) with 好差评 ratings,
+rectifications (整改), notices (通报), escalations to the district supervision office (督查督办) and
+periodic inspections (定期检查).
+
+A draw (抽样) keeps everything needed to re-run it: the seed, the population and the sample, so anyone
+can check that the same seed over the same population gives the same sample."""
+
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from projects.models import Project, ProjectMatter, Stage
+from qinqing.models import AppendOnlyModel, Department
+
+
+class Rating(models.TextChoices):
+    """The national 好差评 five levels, best first."""
+
+    VERY_SATISFIED = "非常满意", "非常满意"
+    SATISFIED = "满意", "满意"
+    FAIR = "基本满意", "基本满意"
+    DISSATISFIED = "不满意", "不满意"
+    VERY_DISSATISFIED = "非常不满意", "非常不满意"
+
+
+SATISFIED_RATINGS = (Rating.VERY_SATISFIED, Rating.SATISFIED, Rating.FAIR)
+BAD_RATINGS = (Rating.DISSATISFIED, Rating.VERY_DISSATISFIED)
+# the four offline dimensions of 好差评, as (field, label)
+DIMENSIONS = (
+    ("overall", "整体满意度"),
+    ("efficiency", "服务效率"),
+    ("competence", "服务水平"),
+    ("attitude", "服务态度"),
+)
+
+
+class Draw(AppendOnlyModel):
+    """One random draw of projects to visit: the criteria, the seed, the population and the sample."""
+
+    append_only_label = "抽样记录"
+
+    period_start = models.DateField("服务期间起")
+    period_end = models.DateField("服务期间止")
+    stage = models.ForeignKey(
+        Stage, verbose_name="限定阶段", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Department, verbose_name="限定单位", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    share_percent = models.PositiveSmallIntegerField("抽样比例（%）", null=True, blank=True)
+    requested = models.PositiveIntegerField("抽样数量", null=True, blank=True)
+    seed = models.CharField("随机种子", max_length=64)
+    population = models.JSONField("总体（项目编号，升序）", default=list)
+    excluded = models.JSONField("本期已回访、不再抽取的项目编号", default=list)
+    sample = models.JSONField("样本（项目编号，升序）", default=list)
+    drawn_by = models.ForeignKey("qinqing.User", verbose_name="抽样人", on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField("抽样时间", auto_now_add=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回访抽样"
+        ordering = ["-drawn_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="draw_period"),
+            models.CheckConstraint(
+                condition=models.Q(share_percent__isnull=True) | models.Q(share_percent__range=(1, 100)),
+                name="draw_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m-%d}至{self.period_end:%Y-%m-%d} 抽取 {len(self.sample)} 个项目"
+
+    @property
+    def criteria(self) -> str:
+        parts = [f"服务期间 {self.period_start:%Y-%m-%d} 至 {self.period_end:%Y-%m-%d}"]
+        if self.stage_id:
+            parts.append(f"阶段：{self.stage.name}")
+        if self.unit_id:
+            parts.append(f"单位：{self.unit.name}")
+        parts.append(f"比例 {self.share_percent}%" if self.share_percent else f"数量 {self.requested}")
+        return "；".join(parts)
+
+
+class Visit(models.Model):
+    """A return visit to a project's applicant: planned by a draw, then recorded with its ratings."""
+
+    class Status(models.TextChoices):
+        PLANNED = "待回访", "待回访"
+        DONE = "已回访", "已回访"
+        UNREACHABLE = "无法联系", "无法联系"
+
+    class Method(models.TextChoices):
+        PHONE = "电话", "电话"
+        ON_SITE = "上门", "上门"
+        SMS = "短信", "短信"
+        ONLINE = "线上", "线上"
+
+    draw = models.ForeignKey(
+        Draw, verbose_name="抽样", on_delete=models.PROTECT, null=True, blank=True, related_name="visits"
+    )
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="visits")
+    period_start = models.DateField("服务期间起")
+    period_end = models.DateField("服务期间止")
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.PLANNED)
+    method = models.CharField("回访方式", max_length=2, choices=Method.choices, blank=True)
+    respondent = models.CharField("受访人", max_length=30, blank=True)
+    respondent_phone = models.CharField("受访人电话", max_length=30, blank=True)
+    visited_at = models.DateTimeField("回访时间", null=True, blank=True)
+    overall = models.CharField("整体满意度", max_length=5, choices=Rating.choices, blank=True)
+    efficiency = models.CharField("服务效率", max_length=5, choices=Rating.choices, blank=True)
+    competence = models.CharField("服务水平", max_length=5, choices=Rating.choices, blank=True)
+    attitude = models.CharField("服务态度", max_length=5, choices=Rating.choices, blank=True)
+    comments = models.TextField("意见建议", max_length=1000, blank=True)
+    problems_found = models.TextField("发现的问题", max_length=1000, blank=True)
+    unit = models.ForeignKey(
+        Department,
+        verbose_name="问题涉及单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="差评或发现问题时须填写，整改由该单位负责。",
+    )
+    recorded_by = models.ForeignKey(
+        "qinqing.User", verbose_name="回访人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("安排时间", auto_now_add=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回访"
+        ordering = ["-visited_at", "-created_at", "-id"]
+        indexes = [
+            # the office's to-do list and the visit list: planned visits first
+            models.Index(fields=["status", "created_at"], name="visit_status_idx"),
+            # the weekly summary: visits done in a period
+            models.Index(fields=["visited_at"], name="visit_visited_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="已回访")
+                | (models.Q(visited_at__isnull=False) & ~models.Q(overall="") & ~models.Q(method="")),
+                name="visit_done_has_rating",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"回访 {self.project}（{self.status}）"
+
+    @property
+    def ratings(self) -> list[tuple[str, str]]:
+        return [(label, getattr(self, field)) for field, label in DIMENSIONS]
+
+    @property
+    def is_bad(self) -> bool:
+        return any(getattr(self, field) in BAD_RATINGS for field, _ in DIMENSIONS)
+
+
+class Inspection(models.Model):
+    """A periodic check of units by the reform office (定期检查)."""
+
+    class Result(models.TextChoices):
+        PASSED = "合格", "合格"
+        RECTIFY = "限期整改", "限期整改"
+        CRITICISED = "通报批评", "通报批评"
+
+    inspected_on = models.DateField("检查日期")
+    subject = models.CharField("检查事项", max_length=200)
+    units = models.ManyToManyField(Department, verbose_name="被检查单位", related_name="+")
+    findings = models.TextField("检查发现", max_length=3000)
+    result = models.CharField("检查结果", max_length=4, choices=Result.choices)
+    recorded_by = models.ForeignKey("qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[units])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定期检查"
+        ordering = ["-inspected_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.inspected_on:%Y-%m-%d} {self.subject}"
+
+
+class Notice(models.Model):
+    """A notice (通报) about one unit: drafted, then issued with a number; issued notices never change."""
+
+    class Status(models.TextChoices):
+        DRAFT = "草稿", "草稿"
+        ISSUED = "已印发", "已印发"
+
+    class Source(models.TextChoices):
+        VISIT = "回访", "回访"
+        INSPECTION = "定期检查", "定期检查"
+        OVERDUE = "逾期事项", "逾期事项"
+        OTHER = "其他", "其他"
+
+    unit = models.ForeignKey(Department, verbose_name="被通报单位", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=100)
+    facts = models.TextField("通报事实", max_length=5000)
+    requirement = models.TextField("整改要求", max_length=2000, blank=True)
+    period_start = models.DateField("所涉期间起")
+    period_end = models.DateField("所涉期间止")
+    source = models.CharField("来源", max_length=4, choices=Source.choices)
+    visits = models.ManyToManyField(Visit, verbose_name="相关回访", blank=True, related_name="notices")
+    inspection = models.ForeignKey(
+        Inspection, verbose_name="相关检查", on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
+    matters = models.ManyToManyField(ProjectMatter, verbose_name="相关事项", blank=True, related_name="+")
+    status = models.CharField("状态", max_length=3, choices=Status.choices, default=Status.DRAFT)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("序号", null=True, blank=True)
+    drafted_by = models.ForeignKey("qinqing.User", verbose_name="起草人", on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField("起草时间", auto_now_add=True)
+    issued_by = models.ForeignKey(
+        "qinqing.User", verbose_name="印发人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField("印发时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords(m2m_fields=[visits, matters])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通报"
+        ordering = ["-issued_at", "-drafted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "serial"], name="notice_unique_number"),
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="notice_period"),
+            models.CheckConstraint(
+                condition=models.Q(status="草稿")
+                | (models.Q(serial__isnull=False) & models.Q(issued_at__isnull=False)),
+                name="notice_issued_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or '（草稿）'} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return f"江北工改通〔{self.year}〕{self.serial}号" if self.serial else ""
+
+
+class Rectification(models.Model):
+    """A rectification (整改) by a responsible unit: opened by a bad rating, a problem found, a notice
+    or an escalation; the unit records its measures, the office calls the applicant back and closes it."""
+
+    class Status(models.TextChoices):
+        OPEN = "整改中", "整改中"
+        RECTIFIED = "待回访核实", "待回访核实"
+        CLOSED = "已办结", "已办结"
+
+    class Source(models.TextChoices):
+        VISIT = "回访", "回访"
+        NOTICE = "通报", "通报"
+        ESCALATION = "督查督办", "督查督办"
+
+    source = models.CharField("来源", max_length=4, choices=Source.choices)
+    visit = models.ForeignKey(
+        Visit, verbose_name="回访", on_delete=models.PROTECT, null=True, blank=True, related_name="rectifications"
+    )
+    notice = models.ForeignKey(
+        Notice, verbose_name="通报", on_delete=models.PROTECT, null=True, blank=True, related_name="rectifications"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.PROTECT, null=True, blank=True, related_name="rectifications"
+    )
+    unit = models.ForeignKey(Department, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+")
+    owner = models.CharField("整改责任人", max_length=30)
+    problem = models.TextField("问题", max_length=1000)
+    opened_on = models.DateField("下发日期")
+    due_on = models.DateField("整改期限")
+    status = models.CharField("状态", max_length=5, choices=Status.choices, default=Status.OPEN)
+    measures = models.TextField("整改措施与结果", max_length=2000, blank=True)
+    rectified_on = models.DateField("整改完成日期", null=True, blank=True)
+    rectified_by = models.ForeignKey(
+        "qinqing.User", verbose_name="整改填报人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    callback = models.TextField("回访申请人情况", max_length=1000, blank=True)
+    callback_on = models.DateField("回访日期", null=True, blank=True)
+    callback_rating = models.CharField("回访评价", max_length=5, choices=Rating.choices, blank=True)
+    closing_check = models.TextField("办结核查意见", max_length=1000, blank=True)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "qinqing.User", verbose_name="核查人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey("qinqing.User", verbose_name="下发人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("下发时间", auto_now_add=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改"
+        ordering = ["due_on", "id"]
+        indexes = [
+            # the to-do lists and the overdue flag: open rectifications by deadline
+            models.Index(fields=["status", "due_on"], name="rectification_open_idx"),
+            # a unit's staff: the rectifications of their unit
+            models.Index(fields=["unit", "status"], name="rectification_unit_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(due_on__gte=models.F("opened_on")), name="rectification_due"),
+            models.CheckConstraint(
+                condition=~models.Q(status="已办结")
+                | (~models.Q(callback="") & models.Q(callback_on__isnull=False) & ~models.Q(closing_check="")),
+                name="rectification_closed_has_callback",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"整改：{self.unit}（{self.status}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    def overdue_on(self, today) -> bool:
+        """Overdue: the unit has not finished its measures by the deadline."""
+        return self.status == self.Status.OPEN and self.due_on < today
+
+
+class Escalation(models.Model):
+    """A unit referred to the district supervision office (督查督办), followed until its rectification closes."""
+
+    class Status(models.TextChoices):
+        OPEN = "督办中", "督办中"
+        CLOSED = "已办结", "已办结"
+
+    unit = models.ForeignKey(Department, verbose_name="被督办单位", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("督办事由", max_length=2000)
+    visits = models.ManyToManyField(Visit, verbose_name="证据：回访", blank=True, related_name="escalations")
+    matters = models.ManyToManyField(ProjectMatter, verbose_name="证据：事项", blank=True, related_name="+")
+    notices = models.ManyToManyField(Notice, verbose_name="证据：通报", blank=True, related_name="escalations")
+    referred_on = models.DateField("移送日期")
+    referred_to = models.CharField("移送机关", max_length=50, default="区督查办")
+    rectification = models.OneToOneField(
+        Rectification, verbose_name="整改", on_delete=models.PROTECT, related_name="escalation"
+    )
+    status = models.CharField("状态", max_length=3, choices=Status.choices, default=Status.OPEN)
+    outcome = models.TextField("办结情况", max_length=1000, blank=True)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+    created_by = models.ForeignKey("qinqing.User", verbose_name="移送人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords(m2m_fields=[visits, matters, notices])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "督查督办"
+        ordering = ["-referred_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"督查督办：{self.unit}（{self.status}）"
