@@ -17,6 +17,7 @@ from django.utils.encoding import escape_uri_path
 from ledger import files
 from ledger.models import Export
 from qinqing import audit
+from qinqing.masking import mask_numbers_in
 from qinqing.models import AuditEntry
 from qinqing.roles import Role, user_roles
 
@@ -43,7 +44,7 @@ def archive_issue(
 
     ``actor`` and ``params`` default to the request's user and query string (a command passes them)."""
     actor = actor if actor is not None else request.user
-    params = params if params is not None else request.GET.urlencode()
+    params = mask_numbers_in(params if params is not None else request.GET.urlencode())
     suffix = _SUFFIX.get(content_type, PurePosixPath(filename).suffix.lower())
     with files.kept("exports", kind, suffix, content) as stored, transaction.atomic():
         export = Export.objects.create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -11,6 +13,7 @@ from ledger import summary
 from projects.models import Project, ProjectMatter, Stage
 from projects.selectors import matter_scope
 from qinqing.forms import StyledForm
+from qinqing.masking import mask_numbers_in
 from qinqing.models import Department, User
 from qinqing.roles import Role
 
@@ -118,7 +121,11 @@ class LedgerFilter(django_filters.FilterSet):
             elif isinstance(value, User):
                 value = value.name
             parts.append(f"{label}：{value}")
-        return "；".join(parts) or "全部项目"
+        # a phone number typed into the search is not repeated in full in titles, archives or the log
+        return mask_numbers_in("；".join(parts)) or "全部项目"
+
+
+EARLIEST = date(2000, 1, 1)
 
 
 class PeriodForm(StyledForm):
@@ -163,5 +170,7 @@ class PeriodForm(StyledForm):
             period = summary.Period.last_week(self.today)
         if period.start > self.today:
             raise forms.ValidationError("所选期间尚未开始，没有可统计的数据。")
+        if period.start < EARLIEST:
+            raise forms.ValidationError(f"只能统计 {EARLIEST.year} 年以后的期间。")
         cleaned["period"] = period
         return cleaned

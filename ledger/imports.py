@@ -46,6 +46,7 @@ from qinqing import audit
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role
+from qinqing.services import lock_named
 from qinqing.validators import (
     credit_code_validator,
     no_markup,
@@ -369,7 +370,17 @@ _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MASKED_PHONE = re.compile(r"[0-9][0-9*]*\*[0-9*]*")
-_PHONE = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?|[0-9]{7,8})(?![0-9])")
+# a mobile (optionally +86, digits grouped by spaces or dashes), a landline with its area code (in
+# brackets or not, grouped likewise, with an extension), or a bare local number
+_PHONE = re.compile(
+    r"(?<![0-9])(?:"
+    r"(?:\+?86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]){8}"
+    r"|[(（]?0[0-9]{2,3}[)）]?[\s-]?[0-9]{3,4}[\s-]?[0-9]{4}(?:-[0-9]{1,6})?"
+    r"|[0-9]{7,8}"
+    r")(?![0-9])"
+)
+_MOBILE_PREFIX = re.compile(r"^\+?86(?=1[3-9][0-9]{9}$)")
+_DIGIT_RUN = re.compile(r"[0-9]{5,}")
 _CONTACT_NOISE = re.compile(r"(联系电话|电话|手机号码|手机号|手机|联系人|tel|TEL|Tel)[:：]?")
 _SEPARATORS = " /、,，;；:：()（）|-—"
 _KEY_NOISE = re.compile(r"\s+")
@@ -447,13 +458,26 @@ def _date_text(label: str, text: str) -> date:
         raise RowProblemError(f"{label}“{text[:20]}”不是有效日期") from None
 
 
+def _normal_phone(found: str) -> str:
+    """13983012345 from “139 8301 2345” or “+86 139-8301-2345”; 023-67512345 from “(023)6751 2345”."""
+    extension = ""
+    split = re.match(r"^([(（]?0.*[0-9]{4})-([0-9]{1,6})$", found)
+    if split and len(re.sub(r"[^0-9]", "", split.group(1))) >= 10:
+        found, extension = split.group(1), f"-{split.group(2)}"
+    digits = _MOBILE_PREFIX.sub("", re.sub(r"[^0-9]", "", found))
+    if digits.startswith("0") and len(digits) >= 10:
+        area = 3 if digits[1] in "12" else 4  # 010 and 020–029 have three digits; the rest four
+        return f"{digits[:area]}-{digits[area:]}{extension}"
+    return digits
+
+
 def split_contact(text: str) -> tuple[str, str, bool, bool]:
     """“陈建国 13983012345”, “陈建国/023-67512345”: (name, first phone, phone was masked, several phones)."""
     folded = unicodedata.normalize("NFKC", text)
     folded = folded.replace("—", "-").replace("－", "-")
     masked = bool(_MASKED_PHONE.search(folded))
     rest = _MASKED_PHONE.sub(" ", folded)
-    phones = [m.group(0) for m in _PHONE.finditer(rest)]
+    phones = [_normal_phone(m.group(0)) for m in _PHONE.finditer(rest)]
     rest = _PHONE.sub(" ", rest)
     rest = _CONTACT_NOISE.sub(" ", rest)
     name = re.sub(r"\s+", " ", rest.strip(_SEPARATORS)).strip(_SEPARATORS).strip()
@@ -740,12 +764,16 @@ def _contact(result: RowResult, cells: dict[str, tuple[Any, str]]) -> tuple[str,
             continue
         part_name, part_phone, part_masked, part_several = split_contact(value)
         if column == "contact_phone" and not part_phone and not part_masked:
-            result.warnings.append(f"联系电话“{value[:20]}”无法识别，未导入号码")
+            result.warnings.append("联系电话无法识别，未导入号码")
             continue
         name = name or (part_name if column != "contact_phone" else "")
         phone = phone or part_phone
         masked = masked or part_masked
         several = several or part_several or (bool(phone) and bool(part_phone) and part_phone != phone)
+    if _DIGIT_RUN.search(name):
+        # never keep a number the parser could not read in the name, where it would show unmasked
+        result.errors.append("联系人中含有无法识别的号码，请把电话写成 13983012345 或 023-67512345")
+        name = ""
     if len(name) > 30:
         result.errors.append(f"联系人最多 30 个字符，当前 {len(name)} 个")
     if phone:
@@ -911,6 +939,9 @@ def import_confirm(*, actor: User, request: HttpRequest | None, import_id: int) 
     The rows are checked again here, with the import row locked: a project created since the preview
     is skipped, not duplicated, and a second confirmation waits for the first and is then refused."""
     with transaction.atomic():
+        # two imports (of the same file, or of overlapping ledgers) never check for existing projects
+        # at the same time: the second waits, then sees the first one's projects
+        lock_named("ledger_import")
         ledger_import = LedgerImport.objects.select_for_update().get(pk=import_id)
         if ledger_import.status != LedgerImport.Status.PREVIEW:
             raise ImportStateError(f"该文件已{ledger_import.status[1:]}，不能再次导入。")

@@ -4,7 +4,8 @@ Counts of what happened in the period (consultations, new dossiers, matters acce
 problems, meetings, hand-offs) come from the dates on the records. States at the end of the period
 (projects by stage and status, open and overdue matters) are read as they were then: a row changed
 after the period is taken from its history (django-simple-history) as it stood at the period's end;
-a row not changed since is read as it is now. The number of queries does not depend on the data.
+a row not changed since is read as it is now, and counted by the database. A period still running
+is judged as of today. The number of queries does not depend on the data.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
+from followups import selectors as followup_selectors
 from ledger import charts
 from projects.models import Consultation, Feedback, Project, ProjectMatter, Stage
 from qinqing.models import Department, User
@@ -143,30 +146,110 @@ def _rate_text(rate: Decimal | None) -> str:
 # --- states at the end of the period ---------------------------------------------------------------
 
 
-def _as_of(model, end: date, end_at: datetime, where: Q, fields: tuple[str, ...], *, settled_by: str) -> list[dict]:
-    """``fields`` of the rows matching ``where`` as they stood at the end of the period.
+def _weighted(rows, key, where=lambda r: True) -> Counter:
+    """Counts of ``key(row)`` over rows that each stand for ``row["n"]`` records."""
+    counts = Counter()
+    for row in rows:
+        if where(row):
+            counts[key(row)] += row["n"]
+    return counts
 
-    A row changed since ``end_at`` and recorded before it is read from its last history row before
-    ``end_at``, unless its business date ``settled_by`` (办结日期) falls in or before the period: a
-    matter finished on the 10th but entered on the 12th was finished on the 10th. Any other row is
-    read as it is now (rows entered later with earlier business dates, such as imported projects,
-    count by those dates). ``where`` must name fields that do not change (a registration date), since
-    it is judged on the rows as they are now and as they were then."""
-    history = model.history.model
-    recorded_before = history.objects.filter(history_date__lt=end_at).values("id")
-    settled = model.objects.filter(**{f"{settled_by}__lte": end}).values("id")
-    changed = (
-        history.objects.filter(history_date__gte=end_at, id__in=recorded_before).exclude(id__in=settled).values("id")
-    )
-    rows = list(model.objects.filter(where).exclude(id__in=changed).values(*fields))
+
+def _latest_before(history, changed, end_at: datetime, fields: tuple[str, ...]) -> dict[int, dict]:
+    """The last history row before ``end_at`` of each changed record (deleted ones left out)."""
     latest = (
-        history.objects.filter(history_date__lt=end_at, id__in=changed)
+        history.objects.filter(id__in=changed, history_date__lt=end_at)
         .values("id")
         .annotate(last=Max("history_id"))
         .values("last")
     )
-    then = history.objects.filter(where, history_id__in=latest).exclude(history_type="-")
-    rows.extend(then.values(*fields))
+    rows = history.objects.filter(history_id__in=latest).exclude(history_type="-").values("id", *fields)
+    return {row["id"]: row for row in rows}
+
+
+def _matter_states(end: date, end_at: datetime, cut: date) -> tuple[list[dict], list[tuple[int, date]]]:
+    """Matters as they stood at the end of the period, counted in SQL.
+
+    Returns rows {stage, unit, specialist, status, late, n} and the (id, due date) of each matter
+    overdue then. A matter not changed since the period is read as it is now (grouped and counted by
+    the database). A matter changed since is judged by its business dates, with its history for
+    what they cannot tell: finished (办结日期) by the end → its final status; accepted by the end →
+    the open status its history shows then, or 已受理 if the acceptance was entered afterwards;
+    known then but not accepted → 待申报; added only afterwards and not accepted by the end → left
+    out. ``cut`` is the last day that has passed (the end, or today for a period still running)."""
+    history = ProjectMatter.history.model
+    changed = history.objects.filter(history_date__gte=end_at).values("id")
+    base = ProjectMatter.objects.filter(project__registered_on__lte=end)
+    open_now = Q(status__in=ProjectMatter.OPEN_STATUSES)
+    late = Case(When(open_now & Q(due_on__lt=cut), then=Value(True)), default=Value(False), output_field=BooleanField())
+    unchanged = base.exclude(id__in=changed)
+    rows = [
+        {"status": status, "late": is_late, "stage": stage, "unit": unit, "specialist": specialist, "n": n}
+        for status, is_late, stage, unit, specialist, n in unchanged.annotate(late=late)
+        .values_list("status", "late", "matter__stage_id", "unit_id", "project__specialist_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ]
+    overdue = list(unchanged.filter(open_now, due_on__lt=cut).values_list("id", "due_on"))
+    then = _latest_before(history, changed, end_at, ("status", "due_on"))
+    current = base.filter(id__in=changed).values(
+        "id", "status", "due_on", "accepted_on", "finished_on", "matter__stage_id", "unit_id", "project__specialist_id"
+    )
+    open_statuses = set(ProjectMatter.OPEN_STATUSES)
+    for row in current:
+        before = then.get(row["id"])
+        if row["finished_on"] and row["finished_on"] <= end and row["status"] in ProjectMatter.FINAL_STATUSES:
+            status, due = row["status"], row["due_on"]
+        elif row["accepted_on"] and row["accepted_on"] <= end:
+            if before and before["status"] in open_statuses:
+                status, due = before["status"], before["due_on"] or row["due_on"]
+            else:
+                status, due = ProjectMatter.Status.ACCEPTED, row["due_on"]
+        elif before:
+            status, due = ProjectMatter.Status.PENDING, None
+        else:
+            continue
+        is_late = status in open_statuses and due is not None and due < cut
+        if is_late:
+            overdue.append((row["id"], due))
+        rows.append({"status": status, "late": is_late, "stage": row["matter__stage_id"], "unit": row["unit_id"],
+                     "specialist": row["project__specialist_id"], "n": 1})  # fmt: skip
+    return rows, overdue
+
+
+def _project_states(end: date, end_at: datetime) -> list[dict]:
+    """Projects as they stood at the end of the period: rows {stage, status, specialist, n}.
+
+    As for matters: unchanged since → counted as they are now; changed since → their history then,
+    except that a completion (办结日期) by the end counts as 已办结, and one after it does not; a
+    project entered afterwards with an earlier registration date (an imported one) counts as it is
+    now, less a completion dated after the end."""
+    history = Project.history.model
+    changed = history.objects.filter(history_date__gte=end_at).values("id")
+    base = Project.objects.filter(registered_on__lte=end)
+    rows = [
+        {"status": status, "stage": stage, "specialist": specialist, "n": n}
+        for status, stage, specialist, n in base.exclude(id__in=changed)
+        .values_list("status", "current_stage_id", "specialist_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ]
+    then = _latest_before(history, changed, end_at, ("status", "current_stage_id", "specialist_id"))
+    closed = (Project.Status.COMPLETED, Project.Status.TERMINATED)
+    for row in base.filter(id__in=changed).values("id", "status", "current_stage_id", "specialist_id", "completed_on"):
+        before = then.get(row["id"])
+        if row["status"] in closed and row["completed_on"] and row["completed_on"] <= end:
+            state = row
+        elif before:
+            state = before
+        else:
+            state = row
+        status = state["status"]
+        if status in closed and not (row["completed_on"] and row["completed_on"] <= end):
+            status = Project.Status.ACTIVE
+        rows.append(
+            {"status": status, "stage": state["current_stage_id"], "specialist": state["specialist_id"], "n": 1}
+        )
     return rows
 
 
@@ -225,18 +308,12 @@ def build_summary(period: Period) -> Summary:
         for p in new_projects
     ]
 
-    # projects by stage and status at the end of the period
-    project_rows = _as_of(
-        Project,
-        end,
-        end_at,
-        Q(registered_on__lte=end),
-        ("current_stage_id", "status", "specialist_id"),
-        settled_by="completed_on",
-    )
+    # projects by stage and status at the end of the period (or today, while it is still running)
+    cut = min(end, timezone.localdate())
+    project_rows = _project_states(end, end_at)
     project_statuses = Project.Status.values
     project_table = Table("projects", "项目分布（截至期末，按阶段和状态）", ("所处阶段", *project_statuses, "合计"))
-    project_counts = Counter((r["current_stage_id"], r["status"]) for r in project_rows)
+    project_counts = _weighted(project_rows, lambda r: (r["stage"], r["status"]))
     for stage_id, name in [*stages, (None, "未确定阶段")]:
         values = [project_counts[stage_id, s] for s in project_statuses]
         if stage_id is not None or any(values):
@@ -245,18 +322,11 @@ def build_summary(period: Period) -> Summary:
     project_table.rows.append(["合计", *totals, sum(totals)])
 
     # matters at the end of the period
-    matter_rows = _as_of(
-        ProjectMatter,
-        end,
-        end_at,
-        Q(project__registered_on__lte=end),
-        ("id", "unit_id", "matter__stage_id", "status", "due_on", "project__specialist_id"),
-        settled_by="finished_on",
-    )
+    matter_rows, overdue_pairs = _matter_states(end, end_at, cut)
+    overdue_ids = [pk for pk, _ in overdue_pairs]
     open_statuses = set(ProjectMatter.OPEN_STATUSES)
-    overdue_ids = [r["id"] for r in matter_rows if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end]
     matter_statuses = ProjectMatter.Status.values
-    status_counts = Counter((r["matter__stage_id"], r["status"]) for r in matter_rows)
+    status_counts = _weighted(matter_rows, lambda r: (r["stage"], r["status"]))
     matter_table = Table("matters", "办理事项分布（截至期末，按阶段和状态）", ("阶段", *matter_statuses, "合计"))
     for stage_id, name in stages:
         values = [status_counts[stage_id, s] for s in matter_statuses]
@@ -295,14 +365,8 @@ def build_summary(period: Period) -> Summary:
             note="按时办结率 = 按时办结 ÷ 有承诺时限的办结事项；办理工作日自受理次日起算，扣除补正材料期间。",
         )
         accepted_n = Counter(group(unit, stage) for unit, stage in accepted)
-        open_n = Counter(
-            group(r["unit_id"], r["matter__stage_id"]) for r in matter_rows if r["status"] in open_statuses
-        )
-        late_n = Counter(
-            group(r["unit_id"], r["matter__stage_id"])
-            for r in matter_rows
-            if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end
-        )
+        open_n = _weighted(matter_rows, lambda r: group(r["unit"], r["stage"]), lambda r: r["status"] in open_statuses)
+        late_n = _weighted(matter_rows, lambda r: group(r["unit"], r["stage"]), lambda r: r["late"])
         by_group = defaultdict(list)
         for pm in done:
             by_group[group(pm.unit_id, pm.matter.stage_id)].append(pm)
@@ -327,7 +391,7 @@ def build_summary(period: Period) -> Summary:
     unit_ids = (
         {u for u, _ in accepted}
         | {pm.unit_id for pm in done}
-        | {r["unit_id"] for r in matter_rows if r["status"] in open_statuses}
+        | {r["unit"] for r in matter_rows if r["status"] in open_statuses}
     )
     units = sorted(_names(Department, unit_ids).items(), key=lambda kv: kv[1])
     unit_table = timeliness("units", "各责任单位办理时效", "责任单位", units, lambda unit, stage: unit)
@@ -342,7 +406,7 @@ def build_summary(period: Period) -> Summary:
         .prefetch_related("pauses")
         .order_by("due_on", "id")
     )
-    due_then = {r["id"]: r["due_on"] for r in matter_rows if r["id"] in set(overdue_ids)}
+    due_then = dict(overdue_pairs)
     overdue_table = Table(
         "overdue",
         "逾期未办结事项（截至期末）",
@@ -356,7 +420,7 @@ def build_summary(period: Period) -> Summary:
                 pm.matter.name,
                 pm.unit.name,
                 due,
-                calendar.workdays_between(due, end),
+                calendar.workdays_between(due, cut),
                 pm.project.specialist.name,
                 pm.status,
             ]
@@ -390,7 +454,7 @@ def build_summary(period: Period) -> Summary:
                 p.owner_unit.name,
                 p.raised_at.astimezone(start_at.tzinfo).date(),
                 p.due_on,
-                "是" if p.due_on < end else "否",
+                "是" if p.due_on < cut else "否",
                 p.status,
             ]  # fmt: skip
         )
@@ -417,16 +481,16 @@ def build_summary(period: Period) -> Summary:
         done=Count("id", filter=Q(closed_at__gte=start_at, closed_at__lt=end_at, status=Decision.Status.DONE)),
         overdue=Count(
             "id",
-            filter=Q(due_on__lt=end, meeting__held_on__lte=end)
+            filter=Q(due_on__lt=cut, meeting__held_on__lte=end)
             & (Q(closed_at__isnull=True) | Q(closed_at__gte=end_at)),
         ),
     )
 
     # first-responsibility hand-offs, per stage
     handoffs = list(
-        Handoff.objects.filter(
-            Q(handed_at__lt=end_at) & (Q(accepted_at__isnull=True) | Q(accepted_at__gte=start_at))
-        ).values_list("stage_id", "handed_at", "accepted_at", "accept_by", "status")
+        Handoff.objects.filter(Q(handed_at__lt=end_at) & (Q(accepted_at__isnull=True) | Q(accepted_at__gte=start_at)))
+        .exclude(status=Handoff.Status.CANCELLED)
+        .values_list("stage_id", "handed_at", "accepted_at", "accept_by", "status")
     )
     handoff_table = Table(
         "handoffs", "首问负责移交（按阶段）", ("阶段", "本期移交", "本期接收", "其中逾期接收", "期末待接收")
@@ -447,15 +511,13 @@ def build_summary(period: Period) -> Summary:
         dict(consultations.values_list("recorded_by").annotate(n=Count("id")).values_list("recorded_by", "n"))
     )
     new_by = Counter(p.specialist_id for p in new_projects)
-    in_hand = Counter(
-        r["specialist_id"] for r in project_rows if r["status"] in (Project.Status.CONSULTING, Project.Status.ACTIVE)
+    in_hand = _weighted(
+        project_rows,
+        lambda r: r["specialist"],
+        lambda r: r["status"] in (Project.Status.CONSULTING, Project.Status.ACTIVE),
     )
-    open_by = Counter(r["project__specialist_id"] for r in matter_rows if r["status"] in open_statuses)
-    late_by = Counter(
-        r["project__specialist_id"]
-        for r in matter_rows
-        if r["status"] in open_statuses and r["due_on"] and r["due_on"] < end
-    )
+    open_by = _weighted(matter_rows, lambda r: r["specialist"], lambda r: r["status"] in open_statuses)
+    late_by = _weighted(matter_rows, lambda r: r["specialist"], lambda r: r["late"])
     feedback_by = Counter(
         dict(
             Feedback.objects.filter(told_at__gte=start_at, told_at__lt=end_at)
@@ -469,8 +531,10 @@ def build_summary(period: Period) -> Summary:
         | set(new_by)
         | set(in_hand)
         | set(open_by)
+        | set(visits_by)
+        | set(feedback_by)
     )
-    specialist_ids |= {pk for pk in visits_by if pk in specialist_ids}
+    specialist_ids.discard(None)
     workload = Table(
         "workload",
         "帮办专员工作量",
@@ -479,6 +543,35 @@ def build_summary(period: Period) -> Summary:
     people = {u.pk: u.name for u in User.objects.filter(pk__in=specialist_ids).only("username", "display_name")}
     for pk, name in sorted(people.items(), key=lambda kv: kv[1]):
         workload.rows.append([name, visits_by[pk], new_by[pk], feedback_by[pk], in_hand[pk], open_by[pk], late_by[pk]])
+
+    # return visits and supervision (the followups part)
+    follow = followup_selectors.summary_figures(start, end)
+    satisfaction_table = Table(
+        "satisfaction",
+        "回访满意度（按评价维度）",
+        ("评价维度", "完成回访", "满意率（%）"),
+        note="满意率 = 非常满意、满意、基本满意 ÷ 本期完成的回访；未能联系上的回访不计入。",
+    )
+    satisfaction_table.rows = [[label, follow.visits_done, _or_dash(rate)] for label, rate in follow.satisfaction]
+    unit_satisfaction = Table(
+        "unit_satisfaction",
+        "回访满意度（按责任单位）",
+        ("责任单位", "涉及回访", "整体满意", "满意率（%）"),
+        note="一次回访计入该项目所有办理事项的责任单位。",
+    )
+    unit_satisfaction.rows = [[name, n, ok, _or_dash(rate)] for name, n, ok, rate in follow.by_unit]
+    supervision = Table("supervision", "整改、通报与督查督办", ("指标", "数值"))
+    supervision.rows = [
+        ["本期下发整改", follow.rectifications_opened],
+        ["本期办结整改", follow.rectifications_closed],
+        ["整改完成率（截至期末，%）", _or_dash(follow.rectified_rate)],
+        ["整改回访核实率（截至期末，%）", _or_dash(follow.callback_rate)],
+        ["期末逾期未整改", follow.rectifications_overdue],
+        ["本期印发通报", follow.notices_issued],
+        ["本期移送督查督办", follow.escalations],
+        ["本期定期检查", follow.inspections],
+    ]
+    overall_rate = follow.satisfaction[0][1] if follow.satisfaction else None
 
     figures = [
         ("来访登记", consult_total),
@@ -499,10 +592,16 @@ def build_summary(period: Period) -> Summary:
         ("首问移交接收", handoffs_accepted),
         ("其中逾期接收", handoffs_late),
         ("反馈申请人", sum(feedback_by.values())),
+        ("完成回访", follow.visits_done),
+        ("回访整体满意率", _rate_text(overall_rate)),
+        ("回访差评", follow.bad_visits),
+        ("本期下发整改", follow.rectifications_opened),
+        ("整改完成率", _rate_text(follow.rectified_rate)),
+        ("印发通报", follow.notices_issued),
     ]
     tables = [
         consult_table, new_table, project_table, matter_table, unit_table, stage_table, overdue_table,
-        problem_table, meeting_table, handoff_table, workload,
+        problem_table, meeting_table, handoff_table, satisfaction_table, unit_satisfaction, supervision, workload,
     ]  # fmt: skip
     chart_list = [
         charts.column_chart(consultation_trend(period), "每周来访登记（近 12 周）"),

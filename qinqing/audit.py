@@ -10,6 +10,7 @@ from django.contrib.auth import user_logged_in, user_logged_out, user_login_fail
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from qinqing.masking import mask_numbers_in
 from qinqing.models import AuditEntry
 
 
@@ -54,7 +55,7 @@ def record(
         before=before,
         after=after,
         detail=detail[:500],
-        path=(request.get_full_path()[:300] if request is not None else ""),
+        path=(mask_numbers_in(request.get_full_path())[:300] if request is not None else ""),
     )
     if obj is not None:
         entry.object_type = obj._meta.label_lower

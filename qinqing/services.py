@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from qinqing import audit, calendar_text
 from qinqing.calendar_text import Entry
-from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Department, User
+from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Counter, Department, User
 from qinqing.passwords import generate_password
 from qinqing.roles import Role, ensure_groups
 from qinqing.sessions import end_sessions
@@ -26,6 +26,13 @@ def lock_for_update(model, pk: int, *, version: int | None = None):
     if version is not None and obj.version != version:
         raise ValidationError(STALE_MESSAGE, code="stale")
     return obj
+
+
+def lock_named(name: str) -> None:
+    """Serialise one kind of write across the whole system until the transaction ends (for example two
+    Excel imports checking for existing projects): lock a row of ``Counter`` reserved for ``name``."""
+    Counter.objects.get_or_create(key=name, year=0)
+    Counter.objects.select_for_update().get(key=name, year=0)
 
 
 def versioned_update(

@@ -6,7 +6,7 @@ import logging
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -47,6 +47,9 @@ def export_list(request):
 def export_download(request, pk: int):
     """The stored file, byte for byte; someone else's export is not found for anyone but the office."""
     export = get_object_or_404(archive.exports_for(request.user), pk=pk)
+    if export.project_id and not request.user.has_perm("projects.view_project", export.project):
+        # a dossier printed while the project was one's own is not kept once it has been handed on
+        raise Http404
     try:
         content = archive.read(export)
     except files.StoredFileError:

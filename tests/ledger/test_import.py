@@ -487,6 +487,56 @@ def test_two_confirmations_at_once_import_once(hall):
     assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT).count() == 1
 
 
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_same_ledger_uploaded_twice_and_confirmed_at_once_imports_once(hall):
+    """Two uploads of one file confirmed at the same moment: the second waits for the first, then finds
+    its projects and skips them (rows without a code would otherwise be created twice)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers")
+    office = UserFactory(roles=[Role.OFFICE])
+    # 咨询中 projects without a code: only the name and the builder tell a duplicate
+    rows = [
+        row(序号=n, 登记日期=datetime(2026, 3, 2), 项目名称=f"无代码项目{n}", 建设单位="重庆某建设公司",  # noqa: DTZ001
+            联系人及电话="陈建国 13983012345", 投资类型="社会投资", 建设性质="新建", 帮办专员="李明")  # fmt: skip
+        for n in range(1, 41)
+    ]
+    items = [
+        imports.upload_create(
+            actor=office,
+            request=None,
+            original_name=f"台账{n}.xlsx",
+            content=xlsx(rows),
+            default_specialist=None,
+        )  # fmt: skip
+        for n in (1, 2)
+    ]
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def act(item) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            imports.import_confirm(actor=office, request=None, import_id=item.pk)
+            results.append("ok")
+        except imports.ImportStateError as error:
+            results.append(error.message)
+        except Exception as error:  # noqa: BLE001  (report any other failure in the assertion)
+            results.append(repr(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=act, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == sorted(["ok", "没有可导入的行（都已存在或有问题），未导入。如不再需要，请点“放弃”。"])
+    assert Project.objects.count() == 40
+
+
 def test_a_project_created_meanwhile_is_skipped_at_confirmation(hall, office):
     upload(office, xlsx([GOOD, MASKED]))
     item = LedgerImport.objects.get()
@@ -688,3 +738,27 @@ def test_row_level_checks(hall, office):
     assert last.errors == ["缺少登记日期（请填写原登记日期，以免历史项目计入本周新建档案）"]
     assert last.values["specialist"] == hall["wang"]  # matched by user name too
     assert last.values["current_stage"] == hall["stages"][4]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "phone"),
+    [
+        ("张三 139-8301-2345", "张三", "13983012345"),
+        ("张三 139 8301 2345", "张三", "13983012345"),
+        ("王五 8613983012345", "王五", "13983012345"),
+        ("王五 +86 139 8301 2345", "王五", "13983012345"),
+        ("赵六 023 6751 2345", "赵六", "023-67512345"),
+        ("李四 (023)67512345", "李四", "023-67512345"),
+        ("周 0755-12345678-12", "周", "0755-12345678-12"),
+    ],
+)
+def test_grouped_and_prefixed_phones_are_read_not_left_in_the_name(text, name, phone):
+    assert imports.split_contact(text)[:2] == (name, phone)
+
+
+def test_a_number_left_in_the_contact_name_is_an_error_and_never_shown():
+    result = imports.RowResult(row=5)
+    name, phone = imports._contact(result, {"contact": ("张三 1398301234567890", "")})
+    assert (name, phone) == ("", "")
+    assert any("无法识别的号码" in e for e in result.errors)
+    assert not any("1398301234567890" in m for m in result.errors + result.warnings)

@@ -4,7 +4,7 @@ period's end, the page, its Excel and PDF, the archive of both, and flat query c
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -479,3 +479,82 @@ def test_projects_counted_by_their_registration_when_history_is_later(db):
     assert rows[-1][0] == "合计"
     assert rows[-1][-1] == 1
     assert build_summary(Period.week(2026, 44)).table("projects").rows[-1][-1] == 0
+
+
+# --- states at the period's end, judged by business dates (review findings) ------------------------
+
+
+def test_a_matter_added_after_the_week_is_not_in_that_weeks_distribution(db):
+    project = ProjectFactory(registered_on=date(2026, 10, 1))
+    ProjectMatterFactory(project=project, status="已办结", accepted_on=date(2026, 11, 20), due_on=date(2026, 11, 27),
+                         finished_on=date(2026, 11, 23))  # fmt: skip
+    ProjectMatterFactory(project=project, status="审查中", accepted_on=date(2026, 11, 20), due_on=date(2026, 11, 21))
+    summary = build_summary(WEEK)
+    assert summary.table("matters").rows[-1][-1] == 0
+    assert dict(summary.figures)["期末逾期事项"] == 0
+
+
+def test_an_acceptance_entered_late_with_an_earlier_date_counts_at_that_date(db):
+    pm = ProjectMatterFactory(project=ProjectFactory(registered_on=date(2026, 10, 1)), status="待申报")
+    _history_before(pm, at(date(2026, 11, 1)))
+    pm.status, pm.accepted_on, pm.due_on = "审查中", date(2026, 11, 5), date(2026, 11, 6)
+    pm.save()  # entered on a later day, dated the 5th
+    summary = build_summary(WEEK)
+    matters = summary.table("matters")
+    assert summary.table("matters").rows[-1][matters.columns.index("已受理")] == 1
+    assert dict(summary.figures)["期末逾期事项"] == 1
+    assert dict(summary.figures)["受理事项"] == 1
+
+
+def test_a_project_completed_after_a_week_is_not_done_in_that_week(db):
+    ProjectFactory(registered_on=date(2026, 3, 1), status="已办结", completed_on=date(2026, 9, 30))
+    june = build_summary(Period.week(2026, 25)).table("projects")
+    totals = june.rows[-1]
+    assert totals[june.columns.index("已办结")] == 0
+    assert totals[june.columns.index("在办")] == 1
+    october = build_summary(Period.week(2026, 40)).table("projects").rows[-1]
+    assert october[june.columns.index("已办结")] == 1
+
+
+def test_a_week_still_running_counts_overdue_as_of_today(db):
+    today = timezone.localdate()
+    this_week = Period.last_week(today + timedelta(days=7))
+    project = ProjectFactory(registered_on=today - timedelta(days=30))
+    ProjectMatterFactory(project=project, status="审查中", accepted_on=today - timedelta(days=3),
+                         due_on=today + timedelta(days=1))  # fmt: skip
+    ProjectMatterFactory(project=project, status="审查中", accepted_on=today - timedelta(days=9),
+                         due_on=today - timedelta(days=1))  # fmt: skip
+    assert dict(build_summary(this_week).figures)["期末逾期事项"] == 1
+
+
+@pytest.mark.parametrize("data", [{"week": "0001-W01"}, {"start": "0001-01-01", "end": "0001-01-10"}])
+def test_dates_before_2000_are_refused(data):
+    form = PeriodForm(data, today=date(2026, 11, 25))
+    assert not form.is_valid()
+    assert "2000" in str(form.errors)
+
+
+def test_a_phone_number_searched_for_is_masked_in_the_archive_and_the_log(client_for):
+    from qinqing.models import AuditEntry
+
+    specialist = client_for(Role.SPECIALIST)
+    specialist.get(reverse("ledger:export_xlsx"), {"q": "13983012345"})
+    export = Export.objects.get()
+    assert "13983012345" not in export.described
+    assert "139****2345" in export.described
+    assert "13983012345" not in export.params
+    for entry in AuditEntry.objects.all():
+        assert "13983012345" not in entry.detail
+        assert "13983012345" not in entry.path
+
+
+def test_a_dossier_pdf_is_not_downloadable_after_the_project_is_handed_on(client_for):
+    specialist = client_for(Role.SPECIALIST)
+    project = ProjectFactory(specialist=specialist.user)
+    specialist.get(reverse("ledger:dossier_pdf", args=[project.pk]))
+    export = Export.objects.get()
+    assert specialist.get(reverse("ledger:export_download", args=[export.pk])).status_code == 200
+    project.specialist = UserFactory(roles=[Role.SPECIALIST])
+    project.save()
+    assert specialist.get(reverse("ledger:export_download", args=[export.pk])).status_code == 404
+    assert client_for(Role.OFFICE).get(reverse("ledger:export_download", args=[export.pk])).status_code == 200
