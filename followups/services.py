@@ -191,7 +191,9 @@ def visit_record(
     rectification with the unit concerned and a named owner; the visit lands in the dossier."""
     visit = lock_for_update(Visit, visit_id, version=version)
     if visit.status != Visit.Status.PLANNED:
-        raise ValidationError(f"该回访已{visit.status}，不能重复登记。", code="recorded")
+        raise ValidationError(f"该回访已登记（{visit.status}），不能重复登记。", code="recorded")
+    if status not in Visit.Status.values:
+        raise ValidationError("请选择回访结果：已回访或无法联系。", code="status")
     status = Visit.Status(status)
     if status == Visit.Status.PLANNED:
         raise ValidationError("请选择回访结果：已回访或无法联系。", code="status")

@@ -37,7 +37,7 @@ class Section:
 
 
 @dataclass
-class _Spec:
+class Spec:
     key: str
     title: str
     queryset: QuerySet
@@ -45,15 +45,15 @@ class _Spec:
     more_url: str = ""
 
 
-def _specs(user, today: date) -> list[_Spec]:
+def _specs(user, today: date) -> list[Spec]:
     roles = user_roles(user)
     stages = window_stage_ids(user)
     unit_id = user.department_id if Role.DEPARTMENT in roles else None
-    specs: list[_Spec] = []
+    specs: list[Spec] = []
 
     if stages:
         specs.append(
-            _Spec(
+            Spec(
                 "handoffs",
                 "待接收的移交",
                 Handoff.objects.filter(stage_id__in=stages, status=Handoff.Status.WAITING)
@@ -69,7 +69,7 @@ def _specs(user, today: date) -> list[_Spec]:
         )
     if Role.SPECIALIST in roles:
         specs.append(
-            _Spec(
+            Spec(
                 "reports",
                 "待转告申请人的反馈",
                 Report.objects.filter(project__specialist=user, handled_at__isnull=True)
@@ -83,7 +83,7 @@ def _specs(user, today: date) -> list[_Spec]:
         )
     if roles & {Role.SPECIALIST, Role.DEPARTMENT, Role.WINDOW}:
         specs.append(
-            _Spec(
+            Spec(
                 "matters",
                 "临期和逾期的事项",
                 project_matters_for(user)
@@ -112,7 +112,7 @@ def _specs(user, today: date) -> list[_Spec]:
         decision_scope |= Q(due_on__lt=today)
     if unit_id or stages or Role.OFFICE in roles:
         specs.append(
-            _Spec(
+            Spec(
                 "problems",
                 "待协调的难点堵点",
                 Problem.objects.filter(problem_scope, status__in=Problem.OPEN_STATUSES)
@@ -127,7 +127,7 @@ def _specs(user, today: date) -> list[_Spec]:
             )
         )
         specs.append(
-            _Spec(
+            Spec(
                 "decisions",
                 "待落实的会议议定事项",
                 Decision.objects.filter(decision_scope, status=Decision.Status.OPEN)
@@ -142,7 +142,7 @@ def _specs(user, today: date) -> list[_Spec]:
         )
     if Role.OFFICE in roles:
         specs.append(
-            _Spec(
+            Spec(
                 "late_handoffs",
                 "超过一个工作日未接收的移交",
                 Handoff.objects.filter(status=Handoff.Status.WAITING, accept_by__lt=today)
@@ -157,10 +157,23 @@ def _specs(user, today: date) -> list[_Spec]:
     return specs
 
 
+# Parts above this one (supervision) add their sections: a function (user, today) -> list[Spec].
+_EXTRA: list[Callable[[object, date], list[Spec]]] = []
+
+
+def register(specs: Callable[[object, date], list[Spec]]) -> None:
+    if specs not in _EXTRA:
+        _EXTRA.append(specs)
+
+
+def _all_specs(user, today: date) -> list[Spec]:
+    return [*_specs(user, today), *(spec for extra in _EXTRA for spec in extra(user, today))]
+
+
 def todo_for(user, today: date) -> list[Section]:
     """The sections of ``user``'s to-do list, each with its count and first rows."""
     sections = []
-    for spec in _specs(user, today):
+    for spec in _all_specs(user, today):
         rows = [spec.item(obj) for obj in spec.queryset[:SHOWN]]
         count = len(rows) if len(rows) < SHOWN else spec.queryset.count()
         sections.append(Section(spec.key, spec.title, count, rows, spec.more_url))
@@ -169,4 +182,4 @@ def todo_for(user, today: date) -> list[Section]:
 
 def todo_count(user, today: date) -> int:
     """The number in the navigation: one count query per section."""
-    return sum(spec.queryset.count() for spec in _specs(user, today))
+    return sum(spec.queryset.count() for spec in _all_specs(user, today))

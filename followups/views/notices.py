@@ -1,38 +1,528 @@
-"""Placeholder: being written this session."""
+"""Notices (通报) and periodic inspections (定期检查) of the reform office.
+
+A notice names one unit and what was found, from a return visit, an inspection or the unit's overdue
+matters; the office drafts it (prefilled from where it came from), corrects it, and issues it: the
+year's next number, never changed again, a formal PDF, and a line in the dossier of every project it
+concerns. A unit's staff see the issued notices about their unit; drafts stay in the office."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from followups import selectors, services
+from followups.forms.notices import InspectionForm, NoticeEditForm, NoticeFilterForm, NoticeForm, NoticeIssueForm
+from followups.forms.notices import inspected_units as units_to_notify
+from followups.models import DIMENSIONS, Inspection, Notice, Rectification, Visit
+from projects.models import Project, ProjectMatter
+from qinqing.forms import add_service_errors
+from qinqing.models import Department
+from qinqing.pdf import pdf_response
+from qinqing.validators import int_or_none
+
+ISSUER = "江北区工程建设项目审批制度改革工作领导小组办公室"
+# the issuer as the document's heading: two balanced lines on A4
+ISSUER_LINES = ("江北区工程建设项目审批制度改革", "工作领导小组办公室")
+# the most matters a drafted list of overdue matters spells out (the facts hold 5,000 characters)
+MAX_LISTED_MATTERS = 30
+BASIS = {
+    Notice.Source.VISIT: "工程建设项目审批服务回访情况",
+    Notice.Source.INSPECTION: "区工改办定期检查情况",
+    Notice.Source.OVERDUE: "审批事项办理时限监测情况",
+    Notice.Source.OTHER: "区工改办督查工作情况",
+}
 
 
-def notice_list(request, pk=None):
-    raise NotImplementedError
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def notice_create(request, pk=None):
-    raise NotImplementedError
+def _period(start: date, end: date) -> str:
+    return _cn(start) if start == end else f"{_cn(start)}至{_cn(end)}"
 
 
-def notice_detail(request, pk=None):
-    raise NotImplementedError
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def notice_edit(request, pk=None):
-    raise NotImplementedError
+# --- access -----------------------------------------------------------------------------------
 
 
-def notice_issue(request, pk=None):
-    raise NotImplementedError
+def get_notice(request, pk: int) -> Notice:
+    """The notice, or 404 for one the user may not see (another unit's, or a draft for a unit's staff)."""
+    return get_object_or_404(selectors.notices_for(request.user), pk=pk)
 
 
-def notice_pdf(request, pk=None):
-    raise NotImplementedError
+def get_inspection(request, pk: int) -> Inspection:
+    return get_object_or_404(selectors.inspections_for(request.user), pk=pk)
 
 
-def inspection_list(request, pk=None):
-    raise NotImplementedError
+# --- what a draft starts from -----------------------------------------------------------------
 
 
-def inspection_create(request, pk=None):
-    raise NotImplementedError
+def _visit_facts(visits: list[Visit]) -> str:
+    lines = []
+    for number, visit in enumerate(visits, 1):
+        head = f"{number}．" if len(visits) > 1 else ""
+        when = _cn(timezone.localtime(visit.visited_at).date()) if visit.visited_at else ""
+        ratings = "，".join(f"{label}“{getattr(visit, field) or '—'}”" for field, label in DIMENSIONS)
+        lines.append(
+            f"{head}{when}，区工改办以{visit.method or '电话'}方式回访“{visit.project.name}”项目建设单位，"
+            f"了解其{_period(visit.period_start, visit.period_end)}期间办理审批事项的情况。受访人评价：{ratings}。"
+        )
+        if visit.problems_found:
+            lines.append(f"回访发现的问题：{visit.problems_found}")
+        if visit.comments:
+            lines.append(f"申请人意见建议：{visit.comments}")
+    return "\n".join(lines)
 
 
-def inspection_detail(request, pk=None):
-    raise NotImplementedError
+def _inspection_facts(inspection: Inspection, unit: Department | None) -> str:
+    """The inspection's findings; of findings about several units (one a line or a clause), those that
+    name ``unit``, when some do."""
+    units = "、".join(u.name for u in inspection.units.all())
+    findings = [part.strip() for part in re.split(r"[；;\n]+", inspection.findings) if part.strip()]
+    own = [part for part in findings if unit is not None and unit.name in part]
+    return (
+        f"{_cn(inspection.inspected_on)}，区工改办对{units}开展“{inspection.subject}”定期检查，"
+        f"检查结果为“{inspection.result}”。检查发现：\n" + ("\n".join(own) if own else inspection.findings)
+    )
 
+
+def _overdue_facts(start: date, end: date, matters: list[ProjectMatter]) -> str:
+    if not matters:
+        return ""
+    lines = [f"经查，{_period(start, end)}期间，你单位承办的以下{len(matters)}个审批事项未在承诺时限内办结："]
+    for number, pm in enumerate(matters[:MAX_LISTED_MATTERS], 1):
+        accepted = f"{_cn(pm.accepted_on)}受理，" if pm.accepted_on else ""
+        limit = f"承诺时限{pm.time_limit_workdays}个工作日，" if pm.time_limit_workdays else ""
+        if pm.status == ProjectMatter.Status.DONE and pm.finished_on:
+            outcome = f"实际于{_cn(pm.finished_on)}办结"
+        else:
+            outcome = f"至今未办结（{pm.status}）"
+        lines.append(
+            f"{number}．“{pm.project.name}”{pm.matter.name}：{accepted}{limit}应于{_cn(pm.due_on)}办结，{outcome}。"
+        )
+    if len(matters) > MAX_LISTED_MATTERS:
+        lines.append(f"……其余{len(matters) - MAX_LISTED_MATTERS}个事项见所附相关事项清单。")
+    return "\n".join(lines)
+
+
+def _title(source: str, unit: Department | None, inspection: Inspection | None = None) -> str:
+    if unit is None:
+        return ""
+    if source == Notice.Source.VISIT:
+        return f"关于{unit.name}在审批服务回访中发现问题的通报"
+    if source == Notice.Source.INSPECTION:
+        subject = f"关于{unit.name}{inspection.subject}检查结果的通报" if inspection else ""
+        return subject if 0 < len(subject) <= 100 else f"关于{unit.name}定期检查情况的通报"
+    if source == Notice.Source.OVERDUE:
+        return f"关于{unit.name}审批事项逾期办理情况的通报"
+    return ""
+
+
+def _requirement() -> str:
+    return (
+        f"请你单位高度重视，认真查找原因，自收到本通报之日起{settings.RECTIFICATION_WORKDAYS}个工作日内完成整改，"
+        "并将整改情况书面报送区工改办。"
+    )
+
+
+def _date_param(request, name: str) -> date | None:
+    try:
+        return parse_date(request.GET.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def _default_period(request) -> tuple[date, date]:
+    """The period asked for; what is not asked for runs from the first day of last month to today."""
+    today = timezone.localdate()
+    default_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    start = _date_param(request, "start") if request.GET.get("start", "").strip() else default_start
+    end = _date_param(request, "end") if request.GET.get("end", "").strip() else today
+    if start is None or end is None or end < start:
+        messages.warning(request, "所填期间无效，已改用上月初至今天。")
+        start, end = default_start, today
+    return start, end
+
+
+def _prefill(request) -> tuple[dict, dict]:
+    """The initial draft from the query: ``?visit=``, ``?inspection=&unit=``, or ``?unit=&source=``
+    (with ``start`` and ``end``); and what the page says it was drafted from."""
+    user = request.user
+    unit_id = int_or_none(request.GET.get("unit"))
+    unit = get_object_or_404(units_to_notify(), pk=unit_id) if unit_id is not None else None
+    source = request.GET.get("source", "")
+    source = source if source in Notice.Source.values else ""
+    visit_id = int_or_none(request.GET.get("visit"))
+    inspection_id = int_or_none(request.GET.get("inspection"))
+    visits: list[Visit] = []
+    matters: list[ProjectMatter] = []
+    inspection = None
+    facts = ""
+    basis = ""
+    if visit_id is not None:
+        visit = get_object_or_404(selectors.visits_for(user).filter(status=Visit.Status.DONE), pk=visit_id)
+        unit = visit.unit or unit
+        source, visits = Notice.Source.VISIT, [visit]
+        start, end = visit.period_start, visit.period_end
+        facts = _visit_facts(visits)
+        basis = f"回访：{visit.project.name}（{timezone.localtime(visit.visited_at):%Y-%m-%d}）"
+    elif inspection_id is not None:
+        inspection = get_object_or_404(selectors.inspections_for(user), pk=inspection_id)
+        inspected = list(inspection.units.all())
+        if unit is None and len(inspected) == 1:
+            unit = inspected[0]
+        if unit is not None and unit not in inspected:
+            raise Http404("该单位不在这次检查的被检查单位中。")
+        source = Notice.Source.INSPECTION
+        start, end = inspection.inspected_on.replace(day=1), inspection.inspected_on
+        facts = _inspection_facts(inspection, unit)
+        basis = f"定期检查：{inspection}"
+    else:
+        start, end = _default_period(request)
+        if unit is not None and source == Notice.Source.OVERDUE:
+            matters = list(selectors.overdue_matters_of(unit, start, end))
+            facts = _overdue_facts(start, end, matters)
+            basis = f"逾期事项：{unit.name}，{_period(start, end)}，{len(matters)} 个"
+            if not matters:
+                messages.info(request, f"{unit.name}在{_period(start, end)}期间没有逾期事项。")
+        elif unit is not None and source == Notice.Source.VISIT:
+            visits = list(
+                Visit.objects.filter(
+                    status=Visit.Status.DONE, unit=unit, visited_at__date__range=(start, end)
+                ).select_related("project")
+            )
+            facts = _visit_facts(visits)
+            basis = f"回访：{unit.name}，{_period(start, end)}，{len(visits)} 次"
+        elif unit is not None and source == Notice.Source.INSPECTION:
+            inspection = (
+                Inspection.objects.filter(units=unit, inspected_on__range=(start, end))
+                .order_by("-inspected_on", "-id")
+                .first()
+            )
+            facts = _inspection_facts(inspection, unit) if inspection else ""
+            basis = f"定期检查：{inspection}" if inspection else ""
+    initial = {
+        "unit": unit,
+        "source": source or Notice.Source.OTHER,
+        "title": _title(source, unit, inspection),
+        "period_start": start,
+        "period_end": end,
+        "facts": facts,
+        "requirement": _requirement() if source and source != Notice.Source.OTHER else "",
+        "visits": [v.pk for v in visits],
+        "matters": [pm.pk for pm in matters],
+        "inspection": inspection.pk if inspection else None,
+    }
+    chooser = {"unit": unit, "source": source, "start": start, "end": end, "basis": basis}
+    return initial, chooser
+
+
+def _offer(unit: Department | None) -> dict:
+    """What the pickers list for a unit: its visits that found something and its matters that were ever
+    late (open past their due date, or finished after it)."""
+    if unit is None:
+        return {"visits": Visit.objects.none(), "matters": ProjectMatter.objects.none()}
+    today = timezone.localdate()
+    late = Q(status__in=ProjectMatter.OPEN_STATUSES, due_on__lt=today) | Q(
+        status=ProjectMatter.Status.DONE, finished_on__gt=F("due_on")
+    )
+    return {
+        "visits": Visit.objects.filter(status=Visit.Status.DONE, unit=unit),
+        "matters": ProjectMatter.objects.filter(unit=unit, due_on__isnull=False).filter(late),
+    }
+
+
+def _posted_unit(request) -> Department | None:
+    unit_id = int_or_none(request.POST.get("unit"))
+    return units_to_notify().filter(pk=unit_id).first() if unit_id is not None else None
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def notice_list(request):
+    user = request.user
+    notices = selectors.notices_for(user).order_by(F("issued_at").desc(nulls_first=True), "-drafted_at", "-id")
+    can_manage = user.has_perm("qinqing.manage_followups")
+    form = None
+    if can_manage:
+        form = NoticeFilterForm(
+            request.GET or None, units=Department.objects.filter(pk__in=Notice.objects.values("unit")).order_by("name")
+        )
+        if form.is_bound and form.is_valid():
+            if form.cleaned_data["status"]:
+                notices = notices.filter(status=form.cleaned_data["status"])
+            if form.cleaned_data["unit"]:
+                notices = notices.filter(unit=form.cleaned_data["unit"])
+    page = Paginator(notices, 50).get_page(request.GET.get("page"))
+    return render(request, "followups/notice_list.html", {"page": page, "form": form, "can_manage": can_manage})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("qinqing.manage_followups", raise_exception=True)
+def notice_create(request):
+    if request.method == "POST":
+        form = NoticeForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                notice = services.notice_draft(
+                    actor=request.user,
+                    request=request,
+                    unit=data["unit"],
+                    title=data["title"],
+                    facts=data["facts"],
+                    requirement=data["requirement"],
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    source=data["source"],
+                    visits=list(data["visits"]),
+                    inspection=data["inspection"],
+                    matters=list(data["matters"]),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "已保存通报草稿。请核对内容后印发，印发时自动编号。")
+                return redirect("followups:notice_detail", pk=notice.pk)
+        unit = _posted_unit(request)
+        chooser = {"unit": unit, "source": request.POST.get("source", ""), "start": None, "end": None, "basis": ""}
+    else:
+        initial, chooser = _prefill(request)
+        form = NoticeForm(initial=initial)
+        unit = initial["unit"]
+    inspections = Inspection.objects.filter(units=unit) if unit else Inspection.objects.none()
+    form.offer(**_offer(unit), inspections=inspections)
+    return render(
+        request,
+        "followups/notice_form.html",
+        {
+            "form": form,
+            "chooser": chooser,
+            "units": units_to_notify(),
+            "sources": Notice.Source.values,
+            "unit": unit,
+        },
+    )
+
+
+def _document(notice: Notice) -> dict:
+    """The context of the notice as a document (the page's preview and the PDF)."""
+    return {
+        "notice": notice,
+        "issuer": ISSUER,
+        "issuer_lines": ISSUER_LINES,
+        "basis": BASIS.get(notice.source, BASIS[Notice.Source.OTHER]),
+        "period": _period(notice.period_start, notice.period_end),
+        "facts": _paragraphs(notice.facts),
+        "requirement": _paragraphs(notice.requirement),
+        "issued_on": _cn(timezone.localtime(notice.issued_at).date()) if notice.issued_at else "",
+    }
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def notice_detail(request, pk: int):
+    user = request.user
+    notice = get_notice(request, pk)
+    can_manage = user.has_perm("qinqing.manage_followups")
+    context = _document(notice)
+    context.update(
+        can_manage=can_manage,
+        visits=notice.visits.select_related("project"),
+        matters=notice.matters.select_related("project", "matter"),
+        rectifications=selectors.rectifications_for(user).filter(notice=notice),
+        escalations=selectors.escalations_for(user).filter(notices=notice),
+        issue_form=NoticeIssueForm(initial={"version": notice.version}) if can_manage else None,
+        today=timezone.localdate(),
+    )
+    return render(request, "followups/notice_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("qinqing.manage_followups", raise_exception=True)
+def notice_edit(request, pk: int):
+    notice = get_notice(request, pk)
+    if notice.status != Notice.Status.DRAFT:
+        messages.error(request, f"该通报已印发（{notice.number}），不能修改。")
+        return redirect("followups:notice_detail", pk=notice.pk)
+    initial = {
+        "title": notice.title,
+        "facts": notice.facts,
+        "requirement": notice.requirement,
+        "period_start": notice.period_start,
+        "period_end": notice.period_end,
+        "visits": list(notice.visits.values_list("pk", flat=True)),
+        "matters": list(notice.matters.values_list("pk", flat=True)),
+        "version": notice.version,
+    }
+    form = NoticeEditForm(request.POST if request.method == "POST" else None, initial=initial, source=notice.source)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.notice_update(
+                actor=request.user,
+                request=request,
+                notice_id=notice.pk,
+                version=data["version"],
+                title=data["title"],
+                facts=data["facts"],
+                requirement=data["requirement"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                visits=list(data["visits"]),
+                matters=list(data["matters"]),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "已保存通报草稿。")
+            return redirect("followups:notice_detail", pk=notice.pk)
+    form.offer(**_offer(notice.unit))
+    return render(request, "followups/notice_form.html", {"form": form, "notice": notice, "unit": notice.unit})
+
+
+def _projects_of(notice: Notice) -> set[int]:
+    return set(notice.visits.values_list("project_id", flat=True)) | set(
+        notice.matters.values_list("project_id", flat=True)
+    )
+
+
+@require_POST
+@permission_required("qinqing.manage_followups", raise_exception=True)
+def notice_issue(request, pk: int):
+    """Issue a draft (it gets its number); with an owner named, open the unit's rectification with it."""
+    notice = get_notice(request, pk)
+    form = NoticeIssueForm(request.POST)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        if "version" in form.errors:
+            errors = ["页面已过期，请刷新后再印发。"]
+        messages.error(request, "未印发：" + "；".join(errors))
+        return redirect("followups:notice_detail", pk=notice.pk)
+    owner = form.cleaned_data["owner"].strip()
+    rectification = None
+    try:
+        with transaction.atomic():
+            notice = services.notice_issue(
+                actor=request.user, request=request, notice_id=notice.pk, version=form.cleaned_data["version"]
+            )
+            if owner:
+                projects = _projects_of(notice)
+                rectification = services.rectification_open(
+                    actor=request.user,
+                    request=request,
+                    source=Rectification.Source.NOTICE,
+                    unit=notice.unit,
+                    owner=owner,
+                    problem=f"{notice.number}《{notice.title}》：{notice.requirement or notice.facts}"[:1000],
+                    project=Project.objects.get(pk=projects.pop()) if len(projects) == 1 else None,
+                    notice=notice,
+                    workdays=form.cleaned_data["workdays"],
+                )
+    except ValidationError as error:
+        messages.error(request, "未印发：" + "；".join(error.messages))
+    else:
+        text = f"已印发通报，文号 {notice.number}。"
+        if rectification is not None:
+            text += f"已向{notice.unit.name}下发整改，期限 {rectification.due_on:%Y-%m-%d}。"
+        messages.success(request, text)
+    return redirect("followups:notice_detail", pk=notice.pk)
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def notice_pdf(request, pk: int):
+    notice = get_notice(request, pk)
+    if notice.status != Notice.Status.ISSUED:
+        messages.error(request, "草稿尚未印发，没有正式文件；印发后可下载 PDF。")
+        return redirect("followups:notice_detail", pk=notice.pk)
+    return pdf_response(
+        "followups/notice_print.html",
+        _document(notice),
+        filename=f"通报-江北工改通{notice.year}-{notice.serial}号.pdf",
+    )
+
+
+# --- inspections ------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def inspection_list(request):
+    user = request.user
+    visible = (
+        None
+        if selectors.is_office(user)
+        else Q(notices__unit_id=selectors.unit_of(user), notices__status=Notice.Status.ISSUED)
+    )
+    rows = selectors.inspections_for(user).annotate(notice_count=Count("notices", filter=visible, distinct=True))
+    page = Paginator(rows.order_by("-inspected_on", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "followups/inspection_list.html",
+        {"page": page, "can_manage": user.has_perm("qinqing.manage_followups")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("qinqing.manage_followups", raise_exception=True)
+def inspection_create(request):
+    form = InspectionForm(
+        request.POST if request.method == "POST" else None, initial={"inspected_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            inspection = services.inspection_record(
+                actor=request.user,
+                request=request,
+                inspected_on=data["inspected_on"],
+                subject=data["subject"],
+                units=list(data["units"]),
+                findings=data["findings"],
+                result=data["result"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "已登记定期检查。需要通报的，可在下方就被检查单位起草通报。")
+            return redirect("followups:inspection_detail", pk=inspection.pk)
+    return render(request, "followups/inspection_form.html", {"form": form})
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def inspection_detail(request, pk: int):
+    user = request.user
+    inspection = get_inspection(request, pk)
+    notices = list(selectors.notices_for(user).filter(inspection=inspection))
+    rows = [(unit, [n for n in notices if n.unit_id == unit.pk]) for unit in inspection.units.all()]
+    return render(
+        request,
+        "followups/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "rows": rows,
+            "notices": notices,
+            "can_manage": user.has_perm("qinqing.manage_followups"),
+        },
+    )

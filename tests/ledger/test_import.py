@@ -497,8 +497,16 @@ def test_the_same_ledger_uploaded_twice_and_confirmed_at_once_imports_once(hall)
     office = UserFactory(roles=[Role.OFFICE])
     # 咨询中 projects without a code: only the name and the builder tell a duplicate
     rows = [
-        row(序号=n, 登记日期=datetime(2026, 3, 2), 项目名称=f"无代码项目{n}", 建设单位="重庆某建设公司",  # noqa: DTZ001
-            联系人及电话="陈建国 13983012345", 投资类型="社会投资", 建设性质="新建", 帮办专员="李明")  # fmt: skip
+        row(
+            序号=n,
+            登记日期=datetime(2026, 3, 2),  # noqa: DTZ001 (Excel dates are naive)
+            项目名称=f"无代码项目{n}",
+            建设单位="重庆某建设公司",
+            联系人及电话="陈建国 13983012345",
+            投资类型="社会投资",
+            建设性质="新建",
+            帮办专员="李明",
+        )
         for n in range(1, 41)
     ]
     items = [

@@ -1,0 +1,79 @@
+"""The supervision part's sections of the to-do list (registered with ``windows.todo``).
+
+The reform office: planned visits to make, rectifications to call back and close, rectifications
+overdue. A unit's staff: their unit's rectifications waiting for measures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import reverse
+
+from followups.models import Rectification, Visit
+from qinqing.roles import Role, user_roles
+from windows.todo import Item, Spec
+
+
+def followup_specs(user, today: date) -> list[Spec]:
+    roles = user_roles(user)
+    specs: list[Spec] = []
+    if Role.OFFICE in roles:
+        specs.append(
+            Spec(
+                "visits",
+                "待回访的项目",
+                Visit.objects.filter(status=Visit.Status.PLANNED)
+                .select_related("project")
+                .order_by("created_at", "id"),
+                lambda v: Item(
+                    f"{v.project.name}（{v.period_start:%m-%d}至{v.period_end:%m-%d}）",
+                    reverse("followups:visit_record", args=[v.pk]),
+                ),  # fmt: skip
+                f"{reverse('followups:visit_list')}?status=待回访",
+            )
+        )
+        specs.append(
+            Spec(
+                "rectifications_check",
+                "待回访核实的整改",
+                Rectification.objects.filter(status=Rectification.Status.RECTIFIED)
+                .select_related("unit")
+                .order_by("rectified_on", "id"),
+                lambda r: Item(
+                    f"{r.unit.name}：{r.problem[:30]}", reverse("followups:rectification_detail", args=[r.pk])
+                ),
+                f"{reverse('followups:rectification_list')}?status=待回访核实",
+            )
+        )
+        specs.append(
+            Spec(
+                "rectifications_late",
+                "逾期未整改",
+                Rectification.objects.filter(status=Rectification.Status.OPEN, due_on__lt=today)
+                .select_related("unit")
+                .order_by("due_on", "id"),
+                lambda r: Item(
+                    f"{r.unit.name}：{r.problem[:30]}（期限 {r.due_on:%m-%d}）",
+                    reverse("followups:rectification_detail", args=[r.pk]),
+                    "逾期",
+                ),  # fmt: skip
+                f"{reverse('followups:rectification_list')}?overdue=1",
+            )
+        )
+    if Role.DEPARTMENT in roles and user.department_id:
+        specs.append(
+            Spec(
+                "unit_rectifications",
+                "本单位待整改",
+                Rectification.objects.filter(status=Rectification.Status.OPEN, unit_id=user.department_id).order_by(
+                    "due_on", "id"
+                ),
+                lambda r: Item(
+                    f"{r.problem[:40]}（期限 {r.due_on:%m-%d}）",
+                    reverse("followups:rectification_detail", args=[r.pk]),
+                    "逾期" if r.due_on < today else "",
+                ),
+                f"{reverse('followups:rectification_list')}?status=整改中",
+            )
+        )
+    return specs

@@ -1,0 +1,93 @@
+"""The reform office, as a new user would: draw a sample of last month's projects, record a bad
+rating, and follow the rectification through the unit's report to its close after the callback."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from followups.models import Rectification
+from qinqing.roles import Role
+from tests.factories import TEST_PASSWORD, DepartmentFactory, ProjectFactory, ProjectMatterFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _login(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("workbench")).to_be_visible()
+
+
+def test_draw_bad_rating_rectification_to_its_close(page: Page, live_server):
+    base = live_server.url
+    today = timezone.localdate()
+    unit = DepartmentFactory(name="区住房城乡建委")
+    UserFactory(username="office1", display_name="赵督查", roles=[Role.OFFICE], must_change_password=False)
+    UserFactory(username="unit1", display_name="张审批", roles=[Role.DEPARTMENT], department=unit,
+                must_change_password=False)  # fmt: skip
+    project = ProjectFactory(name="鱼嘴物流园二期", registered_on=today - timedelta(days=60), contact_name="陈建国")
+    ProjectMatterFactory(project=project, unit=unit, status="审查中", accepted_on=today - timedelta(days=10),
+                         due_on=today + timedelta(days=5))  # fmt: skip
+
+    # the office draws one project served in the last month
+    _login(page, base, "office1")
+    page.get_by_test_id("main-nav").get_by_role("link", name="督查回访").click()
+    page.get_by_role("link", name="随机抽取回访项目").click()
+    page.get_by_label("服务期间起").fill(f"{today - timedelta(days=30):%Y-%m-%d}")
+    page.get_by_label("服务期间止").fill(f"{today:%Y-%m-%d}")
+    page.get_by_label("抽样数量（个）").fill("1")
+    page.get_by_role("button", name="抽样").click()
+    expect(page.get_by_text("结果一致")).to_be_visible()
+    expect(page.get_by_role("link", name="鱼嘴物流园二期").first).to_be_visible()
+
+    # the planned visit is on the office's to-do list; record it with a bad rating
+    page.goto(f"{base}/")
+    page.get_by_test_id("todo-visits").get_by_role("link", name=re.compile("鱼嘴物流园二期")).click()
+    form = page.get_by_test_id("visit-form")
+    form.get_by_label("上门").check()
+    ratings = page.get_by_test_id("rating-table")
+    for dimension, level in (
+        ("整体满意度", "不满意"),
+        ("服务效率", "非常不满意"),
+        ("服务水平", "满意"),
+        ("服务态度", "满意"),
+    ):
+        ratings.get_by_label(f"{dimension}：{level}", exact=True).check()
+    form.get_by_label("意见建议").fill("审查意见前后不一致，耽误两周。")
+    form.get_by_label("问题涉及单位").select_option(label="区住房城乡建委")
+    form.get_by_label("整改责任人").fill("张审批")
+    page.get_by_role("button", name="保存回访").click()
+    expect(page.get_by_text("已向区住房城乡建委下发整改")).to_be_visible()
+    rectification = Rectification.objects.get()
+    page.get_by_role("button", name="退出").click()
+
+    # the unit's staff find it on their to-do list and report what they did
+    _login(page, base, "unit1")
+    page.get_by_test_id("todo-unit_rectifications").get_by_role("link").first.click()
+    page.get_by_label("整改措施与结果").fill("统一审查尺度，指定专人对接，已出具一次性补正意见。")
+    page.get_by_label("整改完成日期").fill(f"{today:%Y-%m-%d}")
+    page.get_by_role("button", name="提交整改情况").click()
+    expect(page.get_by_text("待回访核实").first).to_be_visible()
+    page.get_by_role("button", name="退出").click()
+
+    # the office calls the applicant back and closes it; without a callback it would be refused
+    _login(page, base, "office1")
+    page.goto(f"{base}/followups/rectifications/{rectification.pk}/")
+    page.get_by_role("button", name="办结").click()
+    expect(page.get_by_text("办结整改前须回访申请人").first).to_be_visible()
+    page.get_by_label("回访日期").fill(f"{today:%Y-%m-%d}")
+    page.get_by_label("回访申请人情况").fill("电话回访陈建国，已收到补正意见，认可整改。")
+    page.get_by_label("申请人回访评价").select_option("满意")
+    page.get_by_label("办结核查意见").fill("整改到位，同意办结。")
+    page.get_by_role("button", name="办结").click()
+    expect(page.get_by_text("已办结").first).to_be_visible()
+    rectification.refresh_from_db()
+    assert rectification.status == Rectification.Status.CLOSED
+    assert rectification.callback_rating == "满意"
