@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint format install lock clean
+.PHONY: help run test lint format install lock clean backup restore
 
 help: ## 列出所有命令
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,13 @@ lint: install ## ruff 检查与格式检查
 format: install ## ruff 自动修复与格式化
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+backup: install ## 备份数据库和导出存档到 var/backups/qinqing-YYYYMMDD-HHMMSS.tar
+	$(PY) manage.py backup
+
+restore: install ## 从备份恢复（先校验，会覆盖当前数据）：make restore FILE=var/backups/…tar
+	@test -n "$(FILE)" || { echo "请指定备份文件：make restore FILE=var/backups/qinqing-YYYYMMDD-HHMMSS.tar" >&2; exit 1; }
+	$(PY) manage.py restore "$(FILE)"
 
 lock: ## 重新生成 constraints.txt（在干净的虚拟环境中解析 pyproject.toml）
 	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv

@@ -25,6 +25,7 @@ from qinqing import audit
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, Counter, Department, User
 from qinqing.services import lock_for_update, versioned_update
+from qinqing.stale import stale_error
 
 
 def matter_snapshot(matter: Matter) -> dict:
@@ -459,8 +460,8 @@ def matter_move(
     before is told, not silently applied."""
     pm = lock_for_update(ProjectMatter, project_matter_id)
     if pm.version != version:
-        raise ValidationError(
-            f"该事项刚被他人更新为“{pm.status}”，您看到的是旧状态。请刷新页面后再操作。", code="stale"
+        raise stale_error(
+            pm, version, lead=f"该事项刚被他人更新为“{pm.status}”，您看到的是旧状态。请刷新页面后再操作。"
         )
     pm = ProjectMatter.objects.select_related(
         "project", "matter", "matter__stage", "project__current_stage", "unit"

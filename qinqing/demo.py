@@ -48,6 +48,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, list[Role], bool]] = [
     ("demo_dept", "张审批", "区住房城乡建委", [Role.DEPARTMENT], True),
     ("demo_office", "赵督查", OFFICE, [Role.OFFICE], True),
     ("demo_admin", "陈管理", HALL, [Role.ADMIN], True),
+    ("demo_auditor", "钱审计", OFFICE, [Role.AUDITOR], True),
 ]
 EXTRA_STAFF: list[tuple[str, str, str, list[Role], bool]] = [
     ("liu_specialist", "刘清", HALL, [Role.SPECIALIST], True),

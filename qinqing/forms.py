@@ -3,26 +3,62 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 
 from qinqing import calendar_text
 from qinqing.models import Department, User
 from qinqing.roles import Role
-from qinqing.validators import no_markup, phone_validator, username_validator
+from qinqing.validators import (
+    no_control_characters,
+    no_markup,
+    phone_validator,
+    single_line,
+    username_validator,
+)
+
+# The longest text a field without its own limit takes: a one-line field, and a text area (meeting
+# minutes, findings). Anything longer is a paste gone wrong or an attack, and is refused, not cut.
+LINE_LIMIT = 500
+TEXT_LIMIT = 20000
+
+
+def _max_length(limit: int) -> MaxLengthValidator:
+    return MaxLengthValidator(limit, "最多 %(limit_value)d 个字符，当前 %(show_value)d 个，请删减。")
+
+
+def guard_text_field(field: forms.Field) -> None:
+    """Hostile input refused on every text field of every form, with a message in Chinese: markup
+    (script tags), control characters and NUL bytes, text garbled by a wrong encoding, line breaks in
+    a one-line field, and overlong text. Passwords are left alone (any character may be in one)."""
+    if not isinstance(field, forms.CharField) or isinstance(field.widget, forms.PasswordInput):
+        return
+    multiline = isinstance(field.widget, forms.Textarea)
+    if field.max_length is None:
+        field.max_length = TEXT_LIMIT if multiline else LINE_LIMIT
+        field.validators.append(_max_length(field.max_length))
+        field.widget.attrs.update(field.widget_attrs(field.widget))
+    validators = [
+        _max_length(v.limit_value) if isinstance(v, MaxLengthValidator) else v
+        for v in field.validators
+        if not isinstance(v, ProhibitNullCharactersValidator)  # ours says it in proper Chinese
+    ]
+    # the control-character check first, so a NUL byte is named as such, not as markup
+    validators.insert(0, no_control_characters)
+    if not multiline and not isinstance(field.widget, forms.HiddenInput):
+        validators.insert(1, single_line)
+    if no_markup not in validators:
+        validators.append(no_markup)
+    field.validators = validators
 
 
 class StyledFormMixin:
-    """Give every widget Bootstrap's classes, so templates render fields without per-field markup."""
+    """Give every widget Bootstrap's classes, so templates render fields without per-field markup, and
+    guard every text field against hostile input (``guard_text_field``)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.validators = [
-                MaxLengthValidator(v.limit_value, "最多 %(limit_value)d 个字符，当前 %(show_value)d 个，请删减。")
-                if isinstance(v, MaxLengthValidator)
-                else v
-                for v in field.validators
-            ]
+            guard_text_field(field)
             widget = field.widget
             if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput, forms.RadioSelect)):
                 widget.attrs.setdefault("class", "form-check-input")

@@ -178,6 +178,8 @@ class AuditEntry(AppendOnlyModel):
         IMPORT = "import", "导入"
         REVEAL = "reveal", "查看个人信息"
         PROGRESS_LOOKUP = "progress_lookup", "进度查询"
+        BACKUP = "backup", "备份"
+        RESTORE = "restore", "恢复备份"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

@@ -20,12 +20,16 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", "责任单位人员"
     OFFICE = "office", "区工改办"
     ADMIN = "admin", "系统管理员"
+    AUDITOR = "auditor", "审计员"
 
 
 ALL_ROLES = frozenset(Role)
+# 三员分立: the auditor reads the audit log and nothing else, and holds no other role; the
+# administrator manages accounts and reference data but does not read the log of what they did.
+STAFF_ROLES = ALL_ROLES - {Role.AUDITOR}
 
 CAPABILITIES: dict[str, frozenset[Role]] = {
-    # everyone who works in the hall has a workbench
+    # everyone who works in the hall has a workbench (the auditor's shows the security events)
     "view_workbench": ALL_ROLES,
     # case work: the project dossiers and their matters
     "view_projects": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
@@ -49,11 +53,12 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "manage_departments": frozenset({Role.ADMIN}),
     "manage_calendar": frozenset({Role.ADMIN}),
     "manage_windows": frozenset({Role.ADMIN}),
-    # the matter catalogue: everyone reads it, the administrator keeps it
-    "view_catalogue": ALL_ROLES,
+    # the matter catalogue: every staff member reads it, the administrator keeps it
+    "view_catalogue": STAFF_ROLES,
     "manage_catalogue": frozenset({Role.ADMIN}),
-    # the audit log is read-only for everyone; the administrator and the reform office read it
-    "view_audit": frozenset({Role.ADMIN, Role.OFFICE}),
+    # the audit log is read-only for everyone; the auditor and the reform office read and export it,
+    # the administrator (whose own actions it records) does not
+    "view_audit": frozenset({Role.AUDITOR, Role.OFFICE}),
 }
 
 

@@ -16,15 +16,14 @@ from qinqing.passwords import generate_password
 from qinqing.roles import Role, ensure_groups
 from qinqing.sessions import end_sessions
 from qinqing.signals import calendar_changed
-
-STALE_MESSAGE = "该记录已被他人修改，您看到的是旧版本。请刷新页面，核对最新内容后再保存。"
+from qinqing.stale import STALE_MESSAGE, stale_error
 
 
 def lock_for_update(model, pk: int, *, version: int | None = None):
-    """Lock a row for update; refuse if the form was built from an older version."""
+    """Lock a row for update; refuse if the form was built from an older version, saying what changed."""
     obj = model.objects.select_for_update().get(pk=pk)
     if version is not None and obj.version != version:
-        raise ValidationError(STALE_MESSAGE, code="stale")
+        raise stale_error(obj, version)
     return obj
 
 
@@ -55,6 +54,7 @@ def versioned_update(
         setattr(obj, field, value)
     obj.version += 1
     obj._change_reason = reason
+    obj._history_user = actor  # the history names who saved, with or without a request
     obj.save()
     audit.record_changes(
         action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=obj, before=before, after=snapshot(obj)
@@ -79,6 +79,10 @@ def _validate_roles(roles: Iterable[str], department: Department | None) -> list
         raise ValidationError("请至少选择一个角色。", code="no_role")
     if Role.DEPARTMENT in codes and department is None:
         raise ValidationError("责任单位人员须选择所属单位。", code="department_required")
+    if Role.AUDITOR in codes and len(codes) > 1:
+        raise ValidationError(
+            "审计员不能兼任其他角色（系统管理员、审计员与业务人员须分设，即“三员分立”）。", code="auditor_alone"
+        )
     return codes
 
 
@@ -136,6 +140,8 @@ def account_update(
     codes = _validate_roles(roles, department)
     if user.pk == actor.pk and Role.ADMIN in user.roles and Role.ADMIN not in codes:
         raise ValidationError("不能移除自己的系统管理员角色，请由其他管理员操作。", code="self_demote")
+    if user.pk == actor.pk and set(codes) - set(user.roles):
+        raise ValidationError("不能给自己增加角色，请由其他管理员操作。", code="self_grant")
     before = account_snapshot(user)
     user.display_name = display_name
     user.department = department
@@ -319,7 +325,7 @@ def calendar_year_save(
         before_text = ""
     else:
         if version != calendar_year.version:
-            raise ValidationError(STALE_MESSAGE, code="stale")
+            raise stale_error(calendar_year, version)
         calendar_year.version += 1
         before_text = calendar_text.render(
             [calendar_text.Entry(d.date, d.kind, d.name) for d in calendar_year.days.order_by("date")]

@@ -235,7 +235,9 @@ SYSTEM_NAME = "亲清帮办"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # phone and ID numbers are masked in every log line (see qinqing.masking.MaskingLogFilter)
+    "filters": {"mask_personal_data": {"()": "qinqing.masking.MaskingLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("QINQING_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),

@@ -22,6 +22,37 @@ def no_markup(value: str) -> None:
         raise ValidationError("不能包含 < 或 > 等标记字符，请删除后重新填写。", code="markup")
 
 
+# C0 controls but tab and line breaks, DEL, C1 controls, the replacement character that a wrongly
+# decoded byte becomes, and the bidirectional overrides that make text read differently than it is.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u202a-\u202e\u2066-\u2069\ufeff]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+
+
+def no_control_characters(value: str) -> None:
+    """Refuse invisible control characters (NUL and the like), text garbled by a wrong encoding,
+    and direction overrides: none comes from a keyboard, and each would corrupt a record or an export."""
+    if not value:
+        return
+    match = _CONTROL.search(value)
+    if match is None:
+        return
+    if match.group(0) == "\ufffd":
+        raise ValidationError(
+            "含有无法识别的字符“\ufffd”，可能是复制的文字编码有误，请删除后重新输入。", code="encoding"
+        )
+    raise ValidationError(
+        "含有不可见的控制字符（第 %(pos)d 个字符），请删除后重新输入；从其他文档复制时，请先粘贴为纯文本。",
+        code="control_character",
+        params={"pos": match.start() + 1},
+    )
+
+
+def single_line(value: str) -> None:
+    """A one-line field holds no line breaks or tabs (only a crafted request can send them)."""
+    if value and _LINE_BREAK.search(value):
+        raise ValidationError("此处只能填写一行文字，不能包含换行或制表符。", code="line_break")
+
+
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]{3,30}$",
     "用户名须为 3–30 位英文字母、数字或 _ . -，例如 zhangsan01。",

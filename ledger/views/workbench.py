@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from ledger import selectors
 from ledger.summary import Period, build_summary
 from projects import selectors as project_selectors
+from qinqing import selectors as ground
 from qinqing.roles import Role
 from windows.todo import todo_for
 
@@ -25,6 +26,7 @@ def workbench(request):
         "is_department": user.has_role(Role.DEPARTMENT),
         "is_office": user.has_role(Role.OFFICE),
         "is_admin": user.has_role(Role.ADMIN),
+        "is_auditor": user.has_role(Role.AUDITOR),
     }
     today = timezone.localdate()
     if user.has_perm("qinqing.view_projects"):
@@ -35,7 +37,8 @@ def workbench(request):
         context["mine"] = project_selectors.specialist_figures(user, today)
     if context["is_admin"]:
         context["accounts"] = selectors.account_summary()
-        context["recent_audit"] = selectors.recent_audit()
+    if context["is_auditor"]:
+        context["security"] = ground.security_summary()
     if context["is_office"]:
         context["recent_denials"] = selectors.recent_denials()
         context["this_week"] = build_summary(Period.of(today - timedelta(days=today.weekday()), today))

@@ -26,7 +26,9 @@ NAV = {
         ["人员账号", "责任单位"],
         "panel-office",
     ),
-    "demo_admin": (["工作台", "人员账号", "责任单位", "审计日志"], ["项目档案", "工作台账", "督查回访"], "panel-admin"),
+    "demo_admin": (["工作台", "人员账号", "责任单位", "事项目录"], ["项目档案", "工作台账", "督查回访", "审计日志"], "panel-admin"),
+    # 三员分立: the auditor reads the audit log and nothing else
+    "demo_auditor": (["工作台", "审计日志"], ["项目档案", "事项目录", "人员账号", "工作台账", "督查回访"], "panel-auditor"),
 }
 
 

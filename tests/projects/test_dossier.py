@@ -226,7 +226,12 @@ def test_a_stale_edit_is_refused_and_nothing_is_overwritten(client_for):
     second = _edit_data(project, site="第二人填写")
     client.post(reverse("projects:edit", args=[project.pk]), first)
     response = client.post(reverse("projects:edit", args=[project.pk]), second)
-    assert "已被他人修改" in response.content.decode()
+    page = response.content.decode()
+    assert "已被他人修改" in page
+    # what changed since the form was read, and by whom, so nothing is overwritten blindly
+    assert f"{client.user.name} 于" in page
+    assert "建设地点（" in page
+    assert "→ 第一人填写）" in page
     project.refresh_from_db()
     assert project.site == "第一人填写"
 

@@ -181,7 +181,7 @@ def test_a_mode_the_matter_does_not_allow_is_refused(db):
 def test_a_stale_form_is_refused(pm):
     stale_version = pm.version
     move(pm, S.ACCEPTED, date(2026, 3, 2))
-    with pytest.raises(ValidationError, match="刚被他人更新为“已受理”"):
+    with pytest.raises(ValidationError, match="刚被他人更新为“已受理”.*状态（待申报 → 已受理）"):
         services.matter_move(
             actor=pm.project.specialist,
             request=None,

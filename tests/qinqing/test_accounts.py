@@ -120,7 +120,10 @@ def test_stale_edit_is_refused_and_nothing_overwritten(admin, client_for):
     assert other_admin.post(reverse("staff:edit", args=[user.pk]), {**form, "display_name": "甲改"}).status_code == 302
     response = admin.post(reverse("staff:edit", args=[user.pk]), {**form, "display_name": "乙改"})
     assert response.status_code == 200
-    assert "已被他人修改" in response.content.decode()
+    page = response.content.decode()
+    assert "已被他人修改" in page
+    assert f"{other_admin.user.name} 于" in page
+    assert "姓名（原名 → 甲改）" in page
     user.refresh_from_db()
     assert user.display_name == "甲改"
 

@@ -1,0 +1,67 @@
+"""The browser's defences: a Content Security Policy with no inline script, no framing, no caching
+of signed-in pages; and no template that would need an inline script, style or event handler."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from qinqing.roles import Role
+
+ROOT = Path(settings.BASE_DIR)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
+JAVASCRIPT_URL = re.compile(r"javascript:", re.IGNORECASE)
+
+
+def test_signed_in_pages_send_a_strict_policy_and_no_store(client_for):
+    response = client_for(Role.SPECIALIST).get(reverse("projects:index"))
+    policy = response["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_public_pages_send_the_policy_too(client):
+    for url in (reverse("login"), reverse("progress_lookup")):
+        response = client.get(url)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert "no-store" in response["Cache-Control"]
+
+
+def _templates() -> list[Path]:
+    folders = [
+        ROOT / "templates",
+        *(ROOT / part / "templates" for part in ("qinqing", "projects", "windows", "followups", "ledger")),
+    ]
+    return sorted(path for folder in folders if folder.exists() for path in folder.rglob("*.html"))
+
+
+def test_no_template_needs_an_inline_script_style_or_handler():
+    templates = _templates()
+    assert len(templates) > 40
+    offenders = []
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        for pattern in (INLINE_SCRIPT, EVENT_HANDLER, STYLE_ATTRIBUTE, JAVASCRIPT_URL):
+            for match in pattern.finditer(text):
+                offenders.append(f"{path.relative_to(ROOT)}: {match.group(0).strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_djangos_admin_site_is_not_served(client_for):
+    """Accounts and records change only through the application's audited pages."""
+    superuser = client_for(Role.ADMIN, is_superuser=True, is_staff=True)
+    assert superuser.get("/django-admin/").status_code == 404
+    assert superuser.get("/admin/").status_code == 404

@@ -1,0 +1,127 @@
+"""Every URL of the application, with a real object from the demo data for each argument.
+
+Shared by the test that walks every URL with every role and the test that posts hostile values to
+every form. A new URL that is not listed here fails ``test_every_url_is_walked``: whoever adds a
+page says which object it opens, and the walk then checks who may see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from qinqing.demo import DEMO_ACCOUNTS
+
+# url name → how to find the object its argument names (model label, lookup), or a literal value
+OBJECTS: dict[str, tuple[str, dict] | int] = {
+    "ledger:export_download": ("ledger.Export", {}),
+    "ledger:dossier_pdf": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "ledger:import_detail": ("ledger.LedgerImport", {}),
+    "ledger:import_confirm": ("ledger.LedgerImport", {}),
+    "ledger:import_discard": ("ledger.LedgerImport", {}),
+    "projects:detail": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:edit": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:reveal_phone": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:letter_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:matters_add": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:feedback_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:letter_detail": ("projects.NotificationLetter", {}),
+    "projects:letter_pdf": ("projects.NotificationLetter", {}),
+    "projects:matter_move": (
+        "projects.ProjectMatter",
+        {"unit__name": "区住房城乡建委", "status__in": ["已受理", "审查中"]},
+    ),
+    "projects:matter_edit": ("projects.Matter", {}),
+    "windows:handoff_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "windows:handoff_detail": ("windows.Handoff", {}),
+    "windows:handoff_accept": ("windows.Handoff", {"status": "待接收"}),
+    "windows:handoff_cancel": ("windows.Handoff", {"status": "待接收"}),
+    "windows:report_create": ("windows.Handoff", {"status": "已接收"}),
+    "windows:report_handle": ("windows.Report", {}),
+    "windows:problem_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "windows:problem_detail": ("windows.Problem", {}),
+    "windows:meeting_detail": ("windows.Meeting", {}),
+    "windows:meeting_pdf": ("windows.Meeting", {}),
+    "windows:decision_update": ("windows.Decision", {}),
+    "windows:window_edit": ("projects.Stage", {}),
+    "followups:draw_detail": ("followups.Draw", {}),
+    "followups:visit_detail": ("followups.Visit", {}),
+    "followups:visit_record": ("followups.Visit", {"status": "待回访"}),
+    "followups:rectification_detail": ("followups.Rectification", {}),
+    "followups:rectification_report": ("followups.Rectification", {}),
+    "followups:rectification_return": ("followups.Rectification", {}),
+    "followups:rectification_close": ("followups.Rectification", {}),
+    "followups:escalation_detail": ("followups.Escalation", {}),
+    "followups:escalation_close": ("followups.Escalation", {}),
+    "followups:notice_detail": ("followups.Notice", {}),
+    "followups:notice_edit": ("followups.Notice", {}),
+    "followups:notice_issue": ("followups.Notice", {}),
+    "followups:notice_pdf": ("followups.Notice", {}),
+    "followups:inspection_detail": ("followups.Inspection", {}),
+    "staff:detail": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:edit": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:disable": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:enable": ("qinqing.User", {"username": "he_retired"}),
+    "staff:unlock": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:reset_password": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:department_edit": ("qinqing.Department", {}),
+    "staff:calendar_edit": 2027,
+}
+
+# the demo account of each role, and the anonymous visitor
+SEATS = ("anonymous", *(username for username, *_ in DEMO_ACCOUNTS))
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: str
+
+
+def url_names() -> list[str]:
+    """Every named URL of the application (Django's own admin site aside)."""
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def page_for(name: str) -> Page:
+    """The URL of ``name``, its argument filled with the demo object ``OBJECTS`` names."""
+    from django.apps import apps
+
+    target = OBJECTS.get(name)
+    if target is None:
+        return Page(name, reverse(name))
+    if isinstance(target, int):
+        return Page(name, reverse(name, args=[target]))
+    label, lookup = target
+    obj = apps.get_model(label)._base_manager.filter(**lookup).order_by("pk").first()
+    assert obj is not None, f"seed_demo has no {label} {lookup} for {name}"
+    return Page(name, reverse(name, args=[obj.pk]))
+
+
+def upload_a_ledger() -> None:
+    """The demo data has no Excel import waiting for confirmation: the reform office uploads one."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from qinqing.models import User
+    from tests.ledger.test_import import row, xlsx
+
+    office = Client()
+    office.force_login(User.objects.get(username="demo_office"))
+    content = xlsx([row(项目名称="走查用导入项目", 登记日期="2026-10-12", 建设单位="重庆某某置业有限公司")])
+    response = office.post(
+        reverse("ledger:import_upload"),
+        {"file": SimpleUploadedFile("走查台账.xlsx", content, content_type="application/octet-stream")},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
