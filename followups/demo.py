@@ -1,9 +1,11 @@
-"""Demo data for supervision: a draw of last month's projects, visits good, bad and unreachable, two
-still planned, rectifications open, overdue and waiting for the callback, an inspection, a notice
-issued from it and an escalation."""
+"""Demo data for supervision: a draw of last month's projects, visits good, bad and unreachable, one
+still planned; rectifications in every state the office meets: one closed after the callback and the
+closing check, one overdue, one waiting for the callback, and the escalation's one sent back to the
+unit; an inspection, a notice issued from it and an escalation."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from django.db import transaction
@@ -38,20 +40,18 @@ def seed(stdout) -> None:
         pm = ProjectMatter.objects.filter(project=visit.project).select_related("unit").order_by("id").first()
         return pm.unit if pm else dept.department
 
-    good, bad, problem, unreachable = (visits + [None] * 4)[:4]
+    good, bad, problem, waiting, unreachable = (visits + [None] * 5)[:5]
     if good:
         services.visit_record(actor=office, request=None, visit_id=good.pk, version=good.version, status="已回访",
                               method="电话", respondent=good.project.contact_name, visited_at=now - timedelta(days=3),
                               overall="非常满意", efficiency="满意", competence="非常满意", attitude="非常满意",
                               comments="专员全程跟进，一次告知很清楚。")  # fmt: skip
-    rectifications = []
     if bad:
         unit = dept.department
         services.visit_record(actor=office, request=None, visit_id=bad.pk, version=bad.version, status="已回访",
                               method="上门", respondent=bad.project.contact_name, visited_at=now - timedelta(days=2),
                               overall="不满意", efficiency="非常不满意", competence="基本满意", attitude="满意",
                               comments="审查意见反复，前后要求不一致，耽误两周。", unit=unit, owner="张审批")  # fmt: skip
-        rectifications.append(Rectification.objects.get(visit=bad))
     if problem:
         unit = unit_of(problem)
         services.visit_record(actor=office, request=None, visit_id=problem.pk, version=problem.version,
@@ -64,17 +64,30 @@ def seed(stdout) -> None:
         Rectification.objects.filter(pk=rectification.pk).update(
             opened_on=today - timedelta(days=25), due_on=today - timedelta(days=4)
         )
-        rectifications.append(rectification)
+    if waiting:
+        services.visit_record(actor=office, request=None, visit_id=waiting.pk, version=waiting.version,
+                              status="已回访", method="电话", respondent=waiting.project.contact_name,
+                              visited_at=now - timedelta(days=5), overall="不满意", efficiency="不满意",
+                              competence="基本满意", attitude="不满意", comments="窗口电话长期无人接听。",
+                              unit=dept.department, owner="李窗口")  # fmt: skip
+        # the unit has reported its measures: waiting for the office's callback to the applicant
+        pending = Rectification.objects.get(visit=waiting)
+        services.rectification_report(actor=dept, request=None, rectification_id=pending.pk, version=pending.version,
+                                      measures="已公布窗口值班电话，安排专人接听并回拨未接来电。",
+                                      rectified_on=today)  # fmt: skip
     if unreachable:
         services.visit_record(actor=office, request=None, visit_id=unreachable.pk, version=unreachable.version,
                               status="无法联系", method="电话", respondent="", visited_at=now - timedelta(days=1))  # fmt: skip
     # the bad rating's rectification: the unit reports its measures, the office calls back and closes it
-    if rectifications:
-        first = rectifications[0]
-        first.refresh_from_db()
+    if bad:
+        first = Rectification.objects.get(visit=bad)
         first = services.rectification_report(actor=dept, request=None, rectification_id=first.pk, version=first.version,
                                               measures="已统一审查尺度，指定专人对接申请人，出具一次性补正意见。",
                                               rectified_on=today)  # fmt: skip
+        services.rectification_close(actor=office, request=None, rectification_id=first.pk, version=first.version,
+                                     callback=f"电话回访{bad.project.contact_name}，已收到一次性补正意见，认可整改。",
+                                     callback_on=today, callback_rating="满意",
+                                     closing_check="整改措施已落实，申请人满意，同意办结。")  # fmt: skip
     inspection = services.inspection_record(
         actor=office,
         request=None,
@@ -98,7 +111,7 @@ def seed(stdout) -> None:
             inspection=inspection,
         )
     notice = services.notice_issue(actor=office, request=None, notice_id=notice.pk, version=notice.version)
-    services.escalation_create(
+    escalation = services.escalation_create(
         actor=office,
         request=None,
         unit=dept.department,
@@ -108,7 +121,18 @@ def seed(stdout) -> None:
         notices=[notice],
         visits=[bad] if bad else [],
     )
+    # the escalation's rectification: the unit reports, the office finds it not enough and sends it back
+    sent_back = escalation.rectification
+    sent_back = services.rectification_report(actor=dept, request=None, rectification_id=sent_back.pk,
+                                              version=sent_back.version, measures="已组织窗口人员学习服务规范。",
+                                              rectified_on=today)  # fmt: skip
+    services.rectification_return(actor=office, request=None, rectification_id=sent_back.pk, version=sent_back.version,
+                                  reason="措施只有学习，没有针对超期事项逐件说明原因和办结时间，请补充后重新填报。")  # fmt: skip
+    states = Counter(Rectification.objects.values_list("status", flat=True))
     stdout.write(
         f"督查回访：抽样 1 次（{len(draw.population)} 个项目中抽取 {len(draw.sample)} 个），"
-        f"整改 {Rectification.objects.count()} 件（含逾期、待核实），定期检查 1 次，通报 {notice.number}，督查督办 1 件"
+        f"整改 {sum(states.values())} 件（已办结 {states[Rectification.Status.CLOSED]}、"
+        f"待回访核实 {states[Rectification.Status.RECTIFIED]}、整改中 {states[Rectification.Status.OPEN]}，"
+        f"其中逾期 {Rectification.objects.overdue(today).count()}、退回重新整改 1），"
+        f"定期检查 1 次，通报 {notice.number}，督查督办 1 件"
     )

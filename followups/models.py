@@ -245,9 +245,45 @@ class Notice(models.Model):
         return f"江北工改通〔{self.year}〕{self.serial}号" if self.serial else ""
 
 
+class NoticeFile(AppendOnlyModel):
+    """The formal PDF of an issued notice, kept as it was issued: every download serves these bytes,
+    checked against the SHA-256 recorded when they were kept (``followups.documents``)."""
+
+    append_only_label = "通报印发文件"
+
+    notice = models.OneToOneField(Notice, verbose_name="通报", on_delete=models.PROTECT, related_name="document")
+    file = models.FileField("文件", upload_to="notices/%Y/", max_length=300)
+    filename = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    kept_at = models.DateTimeField("存档时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通报印发文件"
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class RectificationQuerySet(models.QuerySet):
+    """The one definition of "rectified" and "overdue" that lists, to-do lists and figures share.
+
+    Rectified: the unit's report stands (待回访核实 or 已办结); a report the office sent back no longer
+    counts, the rectification is 整改中 again. Overdue on a day: still 整改中 after its deadline."""
+
+    def rectified(self) -> RectificationQuerySet:
+        return self.filter(Rectification.rectified_condition())
+
+    def overdue(self, day) -> RectificationQuerySet:
+        return self.filter(Rectification.overdue_condition(day))
+
+
 class Rectification(models.Model):
     """A rectification (整改) by a responsible unit: opened by a bad rating, a problem found, a notice
-    or an escalation; the unit records its measures, the office calls the applicant back and closes it."""
+    or an escalation; the unit records its measures, the office calls the applicant back and closes it.
+
+    ``rectified_on`` and ``rectified_by`` belong to the report that stands: a report sent back is
+    cleared from them (its text stays in ``measures``, its values in the history and the dossier)."""
 
     class Status(models.TextChoices):
         OPEN = "整改中", "整改中"
@@ -258,6 +294,9 @@ class Rectification(models.Model):
         VISIT = "回访", "回访"
         NOTICE = "通报", "通报"
         ESCALATION = "督查督办", "督查督办"
+
+    # a report stands (the unit has rectified): waiting for the office's check, or closed
+    RECTIFIED_STATUSES = (Status.RECTIFIED, Status.CLOSED)
 
     source = models.CharField("来源", max_length=4, choices=Source.choices)
     visit = models.ForeignKey(
@@ -293,6 +332,7 @@ class Rectification(models.Model):
     version = models.PositiveIntegerField("版本", default=0)
 
     history = HistoricalRecords()
+    objects = RectificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "整改"
@@ -319,9 +359,22 @@ class Rectification(models.Model):
     def is_open(self) -> bool:
         return self.status != self.Status.CLOSED
 
+    @staticmethod
+    def rectified_condition() -> models.Q:
+        return models.Q(status__in=Rectification.RECTIFIED_STATUSES)
+
+    @staticmethod
+    def overdue_condition(day) -> models.Q:
+        return models.Q(status=Rectification.Status.OPEN, due_on__lt=day)
+
+    @staticmethod
+    def is_overdue(status: str, due_on, day) -> bool:
+        """Overdue on ``day``, for a status and deadline read in Python: as ``overdue_condition``."""
+        return status == Rectification.Status.OPEN and due_on < day
+
     def overdue_on(self, today) -> bool:
         """Overdue: the unit has not finished its measures by the deadline."""
-        return self.status == self.Status.OPEN and self.due_on < today
+        return self.is_overdue(self.status, self.due_on, today)
 
 
 class Escalation(models.Model):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from followups.models import (
@@ -121,13 +121,65 @@ class FollowupFigures:
     inspections: int
 
 
+def _rectifications_at_end(start: date, end: date, end_at: datetime, cut: date) -> dict[str, int]:
+    """Rectifications opened by the period's end, counted as they stood at its end (3 queries).
+
+    "Rectified" and "overdue" are the model's (``Rectification.rectified_condition`` and
+    ``overdue_condition``), applied to the state at the end; ``cut`` is the last day that has passed
+    (the end, or today for a period still running), as in the ledger's weekly summary. A
+    rectification not changed since the end is read as it is now and counted by the database. One
+    changed since is read from its history as it stood then, except that a report standing now and
+    dated by the end (entered late) counts as rectified then. So a report sent back before the end
+    is not rectified at the end, and one sent back after the end still was."""
+    history = Rectification.history.model
+    changed = history.objects.filter(history_date__gte=end_at).values("id")
+    unchanged = ~Q(id__in=changed)
+    rectified = Rectification.rectified_condition()
+    counts = Rectification.objects.filter(opened_on__lte=end).aggregate(
+        total=Count("id"),
+        opened=Count("id", filter=Q(opened_on__gte=start)),
+        closed=Count("id", filter=Q(closed_on__range=(start, end))),
+        rectified=Count("id", filter=unchanged & rectified),
+        called=Count("id", filter=unchanged & rectified & Q(callback_on__lte=end)),
+        overdue=Count("id", filter=unchanged & Rectification.overdue_condition(cut)),
+    )
+    latest = (
+        history.objects.filter(id__in=changed, history_date__lt=end_at)
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    then = {
+        row["id"]: row
+        for row in history.objects.filter(history_id__in=latest)
+        .exclude(history_type="-")
+        .values("id", "status", "callback_on")
+    }
+    for row in Rectification.objects.filter(opened_on__lte=end, id__in=changed).values(
+        "id", "status", "due_on", "rectified_on", "callback_on"
+    ):
+        if row["status"] in Rectification.RECTIFIED_STATUSES and row["rectified_on"] and row["rectified_on"] <= end:
+            status, callback_on = Rectification.Status.RECTIFIED, row["callback_on"]
+        elif row["id"] in then:
+            status, callback_on = then[row["id"]]["status"], then[row["id"]]["callback_on"]
+        else:  # entered after the end with an earlier opening date: not rectified then
+            status, callback_on = Rectification.Status.OPEN, None
+        if status in Rectification.RECTIFIED_STATUSES:
+            counts["rectified"] += 1
+            counts["called"] += bool(callback_on and callback_on <= end)
+        counts["overdue"] += Rectification.is_overdue(status, row["due_on"], cut)
+    return counts
+
+
 def summary_figures(start: date, end: date) -> FollowupFigures:
     """The supervision figures of a period (a fixed number of queries).
 
     Satisfaction: the share of 非常满意、满意、基本满意 among visits done in the period, per dimension;
     per unit, the overall rating of visits to projects that had a matter of the unit. The rectification
-    rate counts rectifications opened up to the period's end that were rectified by then; the callback
-    rate counts those rectified for which the applicant was called back."""
+    rate counts rectifications opened up to the period's end that were rectified at its end (a report
+    sent back does not count); the callback rate counts those rectified for which the applicant was
+    called back by then; overdue: not rectified at the end and past the deadline (a period still
+    running is judged as of today)."""
     zone = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
@@ -157,14 +209,7 @@ def summary_figures(start: date, end: date) -> FollowupFigures:
         ((names[u], n, satisfied_unit[u], _rate(satisfied_unit[u], n)) for u, n in per_unit.items()),
         key=lambda row: (row[3] if row[3] is not None else Decimal(101), row[0]),
     )
-    rect = Rectification.objects.filter(opened_on__lte=end).aggregate(
-        opened=Count("id", filter=Q(opened_on__gte=start)),
-        total=Count("id"),
-        rectified=Count("id", filter=Q(rectified_on__lte=end)),
-        called=Count("id", filter=Q(rectified_on__lte=end, callback_on__lte=end)),
-        closed=Count("id", filter=Q(closed_on__range=(start, end))),
-        overdue=Count("id", filter=Q(due_on__lt=end) & (Q(rectified_on__isnull=True) | Q(rectified_on__gt=end))),
-    )
+    rect = _rectifications_at_end(start, end, until, min(end, timezone.localdate()))
     return FollowupFigures(
         visits_done=len(done),
         unreachable=len(visits) - len(done),

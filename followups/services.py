@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from followups import documents
 from followups.models import BAD_RATINGS, DIMENSIONS, Draw, Escalation, Inspection, Notice, Rating, Rectification, Visit
 from projects import timeline
 from projects.models import Project, ProjectMatter, Stage
@@ -362,20 +363,29 @@ def rectification_report(
 def rectification_return(
     *, actor: User, request: HttpRequest | None, rectification_id: int, version: int, reason: str
 ) -> Rectification:
-    """The office finds the measures insufficient (or the applicant still unhappy): back to the unit."""
+    """The office finds the measures insufficient (or the applicant still unhappy): back to the unit,
+    which must report again; until then it is 整改中 and, past its deadline, overdue."""
     rectification = lock_for_update(Rectification, rectification_id, version=version)
     if rectification.status != Rectification.Status.RECTIFIED:
         raise ValidationError("只有“待回访核实”的整改可以退回。", code="not_rectified")
     if not reason.strip():
         raise ValidationError("请写明退回原因。", code="reason")
+    earlier_on = f"{rectification.rectified_on:%Y-%m-%d}"
+    earlier = f"原填报：整改完成日期 {earlier_on}"
+    if rectification.rectified_by_id:
+        earlier += f"，填报人 {rectification.rectified_by.name}"
+    marker = f"\n【退回 {timezone.localdate():%Y-%m-%d}】{reason.strip()}（{earlier}）"
+    # the report sent back no longer stands: not rectified any more, overdue once past the deadline;
+    # its text stays above the marker, its date and author in the marker, the history and the dossier
     rectification.status = Rectification.Status.OPEN
-    rectification.measures = f"{rectification.measures}\n【退回 {timezone.localdate():%Y-%m-%d}】{reason.strip()}"[
-        :2000
-    ]
+    rectification.measures = f"{rectification.measures[: 2000 - len(marker)]}{marker}"[:2000]
+    rectification.rectified_on = None
+    rectification.rectified_by = None
     rectification.version += 1
     rectification.save()
     _rectification_timeline(rectification, actor, f"整改被退回：{reason.strip()[:60]}")
     audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=rectification,
+                 before={"状态": Rectification.Status.RECTIFIED, "整改完成日期": earlier_on},
                  after={"状态": rectification.status, "退回原因": reason.strip()})  # fmt: skip
     return rectification
 
@@ -543,7 +553,7 @@ def notice_update(
 @transaction.atomic
 def notice_issue(*, actor: User, request: HttpRequest | None, notice_id: int, version: int) -> Notice:
     """Issue a draft: it gets the year's next number (江北工改通〔2026〕3号) and never changes again;
-    the dossiers of the projects it concerns record it."""
+    the dossiers of the projects it concerns record it; its PDF is kept as issued once this commits."""
     notice = lock_for_update(Notice, notice_id, version=version)
     if notice.status != Notice.Status.DRAFT:
         raise ValidationError(f"该通报已印发（{notice.number}）。", code="issued")
@@ -562,6 +572,7 @@ def notice_issue(*, actor: User, request: HttpRequest | None, notice_id: int, ve
                         unit=notice.unit, obj=notice)  # fmt: skip
     audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=notice,
                  after={"状态": notice.status, "文号": notice.number})  # fmt: skip
+    documents.keep_after_issue(notice.pk)
     return notice
 
 

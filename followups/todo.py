@@ -1,17 +1,22 @@
 """The supervision part's sections of the to-do list (registered with ``windows.todo``).
 
 The reform office: planned visits to make, rectifications to call back and close, rectifications
-overdue. A unit's staff: their unit's rectifications waiting for measures."""
+overdue. A unit's staff: their unit's rectifications waiting for measures (a report sent back among
+them) and the notices issued about their unit lately, to read and act on."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 
-from followups.models import Rectification, Visit
+from followups.models import Notice, Rectification, Visit
 from qinqing.roles import Role, user_roles
 from windows.todo import Item, Spec
+
+# how long an issued notice stays on its unit's to-do list
+NOTICE_DAYS = 30
 
 
 def followup_specs(user, today: date) -> list[Spec]:
@@ -49,9 +54,7 @@ def followup_specs(user, today: date) -> list[Spec]:
             Spec(
                 "rectifications_late",
                 "逾期未整改",
-                Rectification.objects.filter(status=Rectification.Status.OPEN, due_on__lt=today)
-                .select_related("unit")
-                .order_by("due_on", "id"),
+                Rectification.objects.overdue(today).select_related("unit").order_by("due_on", "id"),
                 lambda r: Item(
                     f"{r.unit.name}：{r.problem[:30]}（期限 {r.due_on:%m-%d}）",
                     reverse("followups:rectification_detail", args=[r.pk]),
@@ -71,9 +74,25 @@ def followup_specs(user, today: date) -> list[Spec]:
                 lambda r: Item(
                     f"{r.problem[:40]}（期限 {r.due_on:%m-%d}）",
                     reverse("followups:rectification_detail", args=[r.pk]),
-                    "逾期" if r.due_on < today else "",
+                    "逾期" if r.overdue_on(today) else "",
                 ),
                 f"{reverse('followups:rectification_list')}?status=整改中",
+            )
+        )
+        zone = timezone.get_current_timezone()
+        since = datetime.combine(today - timedelta(days=NOTICE_DAYS), time.min, tzinfo=zone)
+        specs.append(
+            Spec(
+                "unit_notices",
+                f"本单位近 {NOTICE_DAYS} 天收到的通报",
+                Notice.objects.filter(
+                    unit_id=user.department_id, status=Notice.Status.ISSUED, issued_at__gte=since
+                ).order_by("-issued_at", "-id"),
+                lambda n: Item(
+                    f"{n.number} {n.title[:40]}（{timezone.localtime(n.issued_at):%m-%d} 印发）",
+                    reverse("followups:notice_detail", args=[n.pk]),
+                ),
+                reverse("followups:notice_list"),
             )
         )
     return specs

@@ -25,9 +25,7 @@ def index(request):
         "today": today,
         "planned": selectors.visits_for(user).filter(status=Visit.Status.PLANNED).count(),
         "open_rectifications": rectifications.exclude(status=Rectification.Status.CLOSED).count(),
-        "overdue_rectifications": list(
-            rectifications.filter(status=Rectification.Status.OPEN, due_on__lt=today).order_by("due_on", "id")[:10]
-        ),
+        "overdue_rectifications": list(rectifications.overdue(today).order_by("due_on", "id")[:10]),
         "to_check": list(rectifications.filter(status=Rectification.Status.RECTIFIED).order_by("rectified_on")[:10]),
         "drafts": selectors.notices_for(user).filter(status=Notice.Status.DRAFT).count(),
         "recent_notices": list(selectors.notices_for(user).filter(status=Notice.Status.ISSUED)[:5]),

@@ -7,6 +7,7 @@ concerns. A unit's staff see the issued notices about their unit; drafts stay in
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, timedelta
 
@@ -17,45 +18,28 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.encoding import escape_uri_path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from followups import selectors, services
+from followups import documents, selectors, services
 from followups.forms.notices import InspectionForm, NoticeEditForm, NoticeFilterForm, NoticeForm, NoticeIssueForm
 from followups.forms.notices import inspected_units as units_to_notify
 from followups.models import DIMENSIONS, Inspection, Notice, Rectification, Visit
 from projects.models import Project, ProjectMatter
+from qinqing import audit
 from qinqing.forms import add_service_errors
-from qinqing.models import Department
-from qinqing.pdf import pdf_response
+from qinqing.models import AuditEntry, Department
 from qinqing.validators import int_or_none
 
-ISSUER = "江北区工程建设项目审批制度改革工作领导小组办公室"
-# the issuer as the document's heading: two balanced lines on A4
-ISSUER_LINES = ("江北区工程建设项目审批制度改革", "工作领导小组办公室")
 # the most matters a drafted list of overdue matters spells out (the facts hold 5,000 characters)
 MAX_LISTED_MATTERS = 30
-BASIS = {
-    Notice.Source.VISIT: "工程建设项目审批服务回访情况",
-    Notice.Source.INSPECTION: "区工改办定期检查情况",
-    Notice.Source.OVERDUE: "审批事项办理时限监测情况",
-    Notice.Source.OTHER: "区工改办督查工作情况",
-}
-
-
-def _cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _period(start: date, end: date) -> str:
-    return _cn(start) if start == end else f"{_cn(start)}至{_cn(end)}"
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+logger = logging.getLogger(__name__)
+_cn = documents.cn_date
+_period = documents.cn_period
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -324,27 +308,13 @@ def notice_create(request):
     )
 
 
-def _document(notice: Notice) -> dict:
-    """The context of the notice as a document (the page's preview and the PDF)."""
-    return {
-        "notice": notice,
-        "issuer": ISSUER,
-        "issuer_lines": ISSUER_LINES,
-        "basis": BASIS.get(notice.source, BASIS[Notice.Source.OTHER]),
-        "period": _period(notice.period_start, notice.period_end),
-        "facts": _paragraphs(notice.facts),
-        "requirement": _paragraphs(notice.requirement),
-        "issued_on": _cn(timezone.localtime(notice.issued_at).date()) if notice.issued_at else "",
-    }
-
-
 @require_GET
 @permission_required("qinqing.view_followups", raise_exception=True)
 def notice_detail(request, pk: int):
     user = request.user
     notice = get_notice(request, pk)
     can_manage = user.has_perm("qinqing.manage_followups")
-    context = _document(notice)
+    context = documents.context_of(notice)
     context.update(
         can_manage=can_manage,
         visits=notice.visits.select_related("project"),
@@ -451,15 +421,29 @@ def notice_issue(request, pk: int):
 @require_GET
 @permission_required("qinqing.view_followups", raise_exception=True)
 def notice_pdf(request, pk: int):
+    """The issued notice's PDF as it was issued (kept at issue, or at this first download); each
+    download is audited. A kept file that is gone or altered is refused, not drawn again."""
     notice = get_notice(request, pk)
     if notice.status != Notice.Status.ISSUED:
         messages.error(request, "草稿尚未印发，没有正式文件；印发后可下载 PDF。")
         return redirect("followups:notice_detail", pk=notice.pk)
-    return pdf_response(
-        "followups/notice_print.html",
-        _document(notice),
-        filename=f"通报-江北工改通{notice.year}-{notice.serial}号.pdf",
-    )
+    document = documents.keep(notice.pk)
+    try:
+        content = documents.read(document)
+    except documents.KeptFileError as error:
+        logger.error("notice %s: kept PDF %s", notice.pk, error)
+        audit.record(action=AuditEntry.Action.EXPORT, request=request, obj=notice, result=AuditEntry.Result.FAILURE,
+                     detail=f"通报正式文件{'缺失' if error.missing else '校验不符'}：{document.filename}")  # fmt: skip
+        return HttpResponse(
+            "该通报的正式文件缺失或已被改动（校验不符），不能下载。请联系系统管理员从备份中恢复。",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    audit.record(action=AuditEntry.Action.EXPORT, request=request, obj=notice,
+                 detail=f"下载通报正式文件：{document.filename}（印发存档，SHA-256 {document.sha256[:16]}…）")  # fmt: skip
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{escape_uri_path(document.filename)}"
+    return response
 
 
 # --- inspections ------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def rectification_list(request):
     else:
         status = "all"
     if overdue:
-        rows = rows.filter(status=Rectification.Status.OPEN, due_on__lt=today)
+        rows = rows.overdue(today)
     units = []
     if office:
         units = Department.objects.filter(Exists(Rectification.objects.filter(unit=OuterRef("pk")))).order_by("name")
@@ -119,16 +119,21 @@ def _history(rectification: Rectification) -> list[dict]:
     """Each saved version of the rectification, read as the step it was (oldest first)."""
     rows = []
     previous = None
-    fallback = {
-        Rectification.Status.OPEN: rectification.created_by,
-        Rectification.Status.RECTIFIED: rectification.rectified_by,
-        Rectification.Status.CLOSED: rectification.closed_by,
-    }
-    for version in rectification.history.select_related("history_user").order_by("history_date", "history_id"):
+    versions = rectification.history.select_related("history_user", "created_by", "rectified_by", "closed_by")
+    for version in versions.order_by("history_date", "history_id"):
+        # who took the step, when the request did not say: as that version itself recorded it (a
+        # report sent back later is cleared from the rectification, not from its history)
+        fallback = {
+            Rectification.Status.OPEN: version.created_by,
+            Rectification.Status.RECTIFIED: version.rectified_by,
+            Rectification.Status.CLOSED: version.closed_by,
+        }
         if version.history_type == "+":
             what = "下发整改"
         elif version.status == Rectification.Status.RECTIFIED:
             what = "责任单位填报整改情况"
+            if version.rectified_on:
+                what += f"（整改完成日期 {version.rectified_on:%Y-%m-%d}）"
         elif version.status == Rectification.Status.CLOSED:
             what = "回访核实后办结"
         elif previous == Rectification.Status.RECTIFIED:
@@ -331,7 +336,12 @@ def escalation_create(request):
         chosen = request.GET.get("unit")
         unit = units.filter(pk=int_or_none(chosen)).first() if chosen else None
         unit_form = EscalationUnitForm(request.GET if chosen and unit is None else None, initial={"unit": unit})
-        form = EscalationForm(initial={"unit": unit}, unit=unit) if unit is not None else None
+        initial = {"unit": unit}
+        notice_id = int_or_none(request.GET.get("notice"))
+        if unit is not None and notice_id is not None:
+            # from a notice's page ("起草督查督办"): that notice is preselected as evidence
+            initial["notices"] = [notice_id]
+        form = EscalationForm(initial=initial, unit=unit) if unit is not None else None
     return render(
         request,
         "followups/escalation_form.html",

@@ -1,5 +1,7 @@
 """The reform office, as a new user would: draw a sample of last month's projects, record a bad
-rating, and follow the rectification through the unit's report to its close after the callback."""
+rating, follow the rectification through the unit's report to its close after the callback, issue a
+notice about the unit, refer the unit to the district supervision office with the evidence, and read
+the figures of it all in this week's summary."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from followups.models import Rectification
+from followups.models import Escalation, Notice, NoticeFile, Rectification
 from qinqing.roles import Role
 from tests.factories import TEST_PASSWORD, DepartmentFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
@@ -23,6 +25,11 @@ def _login(page: Page, base: str, username: str) -> None:
     page.get_by_label("密码").fill(TEST_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("workbench")).to_be_visible()
+
+
+def _cells(table, first: str):
+    """The cells of the row of ``table`` whose first cell reads ``first``."""
+    return table.locator("tr").filter(has=table.page.get_by_role("cell", name=first, exact=True)).locator("td")
 
 
 def test_draw_bad_rating_rectification_to_its_close(page: Page, live_server):
@@ -91,3 +98,50 @@ def test_draw_bad_rating_rectification_to_its_close(page: Page, live_server):
     rectification.refresh_from_db()
     assert rectification.status == Rectification.Status.CLOSED
     assert rectification.callback_rating == "满意"
+
+    # a notice about the unit, drafted from the visit, then issued with its number
+    page.get_by_test_id("rectification-facts").get_by_role("link", name="回访").click()
+    page.get_by_test_id("visit-notice").click()
+    expect(page.get_by_label("标题")).to_have_value(re.compile("区住房城乡建委"))
+    page.get_by_test_id("notice-save").click()
+    expect(page.get_by_text("已保存通报草稿")).to_be_visible()
+    page.get_by_test_id("notice-issue").click()
+    expect(page.get_by_text("已印发通报，文号")).to_be_visible()
+    notice = Notice.objects.get()
+    assert NoticeFile.objects.filter(notice=notice).exists()  # its PDF kept as issued
+    expect(page.get_by_test_id("notice-pdf")).to_be_visible()
+
+    # the unit referred to the district supervision office, with the visit and the notice as evidence
+    page.get_by_test_id("notice-escalate").click()
+    expect(page.get_by_test_id("escalation-unit")).to_have_text("区住房城乡建委")
+    form = page.get_by_test_id("escalation-form")
+    form.get_by_label("督办事由").fill("回访差评，经通报后仍需督促整改，移送区督查办督办。")
+    form.get_by_label("整改责任人").fill("张审批")
+    page.get_by_test_id("picker-visits").get_by_role("checkbox").first.check()
+    expect(page.get_by_test_id("picker-notices").get_by_label(re.compile(re.escape(notice.number)))).to_be_checked()
+    page.get_by_role("button", name="移送并下发整改").click()
+    expect(page.get_by_text("已将区住房城乡建委移送区督查办督查督办")).to_be_visible()
+    escalation = Escalation.objects.get()
+    assert set(escalation.visits.all()) == {rectification.visit}
+    assert set(escalation.notices.all()) == {notice}
+
+    # this week's summary carries the visit, the satisfaction, the rectifications, the notice and the referral
+    page.get_by_test_id("main-nav").get_by_role("link", name="周报").click()
+    page.get_by_test_id("period-form").get_by_role("link", name="本周").click()
+    figures = page.get_by_test_id("summary-figures")
+    for label, value in (("完成回访", "1"), ("回访整体满意率", "0.0%"), ("回访差评", "1"), ("印发通报", "1")):
+        expect(figures.get_by_role("rowheader", name=label, exact=True).locator("xpath=following-sibling::td[1]")).to_have_text(value)  # fmt: skip
+    satisfaction = page.get_by_test_id("summary-satisfaction")
+    for dimension, rate in (("整体满意度", "0.0"), ("服务效率", "0.0"), ("服务水平", "100.0")):
+        expect(_cells(satisfaction, dimension)).to_have_text([dimension, "1", rate])
+    supervision = page.get_by_test_id("summary-supervision")
+    for label, value in (
+        ("本期下发整改", "2"),  # the bad rating's and the referral's
+        ("本期办结整改", "1"),
+        ("整改完成率（截至期末，%）", "50.0"),
+        ("整改回访核实率（截至期末，%）", "100.0"),
+        ("期末逾期未整改", "0"),
+        ("本期印发通报", "1"),
+        ("本期移送督查督办", "1"),
+    ):
+        expect(_cells(supervision, label)).to_have_text([label, value])

@@ -406,3 +406,19 @@ def test_other_methods_are_refused(hall, name, wrong):
     for method in wrong:
         assert getattr(office, method)(url).status_code == 405
     assert _state() == before
+
+
+def test_from_a_notices_page_the_notice_is_preselected_as_evidence(hall):
+    """GIVEN the office on an issued notice's page WHEN it follows "起草督查督办" THEN the referral of the
+    notice's unit opens with that notice ticked (and only it; another unit's notice is not offered)."""
+    office = hall.clients["office"]
+    page = office.get(reverse("followups:notice_detail", args=[hall.notice.pk])).content.decode()
+    link = f"{reverse('followups:escalation_create')}?unit={hall.unit_a.pk}&amp;notice={hall.notice.pk}"
+    assert link in page
+    form = office.get(link.replace("&amp;", "&")).context["form"]
+    assert form.unit == hall.unit_a
+    assert [str(pk) for pk in form["notices"].value()] == [str(hall.notice.pk)]
+    assert [str(pk) for pk in form["visits"].value() or []] == []
+    # a notice of another unit is not offered, so it cannot be ticked either
+    form = office.get(reverse("followups:escalation_create"), {"unit": hall.unit_a.pk, "notice": hall.other_notice.pk}).context["form"]  # fmt: skip
+    assert hall.other_notice not in form.fields["notices"].queryset

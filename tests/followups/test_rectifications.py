@@ -500,3 +500,41 @@ def test_other_methods_are_refused(hall, name, method, statuses):
     for other in wrong:
         assert getattr(office, other)(url).status_code == 405
     assert _state(hall.rect) == before
+
+
+def test_a_report_sent_back_no_longer_stands_but_stays_on_record(hall):
+    """GIVEN a rectification past its deadline whose report the office sends back
+    WHEN the pages are read THEN it is 整改中 and overdue in the list, on the page and on the unit's
+    to-do list, and the earlier report (what, when, by whom) is still on the page and in the dossier."""
+    from windows.todo import todo_for
+
+    office, department = hall.clients["office"], hall.clients["department"]
+    rect = hall.rect
+    assert _report(department, rect, measures="已约谈经办人").status_code == 302
+    # the deadline passes while the report waits for the office's check
+    Rectification.objects.filter(pk=rect.pk).update(
+        opened_on=_today() - datetime.timedelta(days=25), due_on=_today() - datetime.timedelta(days=1)
+    )
+    rect.refresh_from_db()
+    listed = office.get(reverse("followups:rectification_list"), {"overdue": "1"}).content.decode()
+    assert "材料退回三次" not in listed  # a standing report is not overdue
+    response = office.post(
+        _url("rectification_return", rect), {"return-reason": "未回复申请人", "return-version": rect.version}
+    )
+    assert response.status_code == 302
+    rect.refresh_from_db()
+    assert (rect.status, rect.rectified_on, rect.rectified_by) == ("整改中", None, None)
+    listed = office.get(reverse("followups:rectification_list"), {"overdue": "1"}).content.decode()
+    assert "材料退回三次" in listed
+    page = department.get(_url("rectification_detail", rect)).content.decode()
+    assert "已逾期" in page
+    assert "已约谈经办人" in page
+    assert f"原填报：整改完成日期 {_today():%Y-%m-%d}，填报人 {hall.users['department'].name}" in page
+    assert f"责任单位填报整改情况（整改完成日期 {_today():%Y-%m-%d}）" in page
+    sections = {s.key: s for s in todo_for(hall.users["department"], _today())}
+    assert [item.badge for item in sections["unit_rectifications"].items] == ["逾期"]
+    summaries = list(
+        TimelineEntry.objects.filter(project=hall.project, kind="rectification").values_list("summary", flat=True)
+    )
+    assert any(s.startswith("整改情况已填报：已约谈经办人") for s in summaries)
+    assert any(s.startswith("整改被退回：未回复申请人") for s in summaries)

@@ -1,0 +1,52 @@
+"""The demo data shows the office every state a rectification goes through."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from followups.models import Draw, Escalation, Notice, Rectification, Visit
+from qinqing.demo import DEMO_PASSWORD
+
+
+def test_seed_demo_gives_rectifications_closed_sent_back_overdue_and_waiting(db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    today = timezone.localdate()
+    closed = Rectification.objects.get(status=Rectification.Status.CLOSED)
+    assert closed.visit is not None
+    assert closed.visit.is_bad
+    assert (bool(closed.callback), bool(closed.closing_check)) == (True, True)
+    assert closed.callback_on is not None
+    assert closed.closed_by is not None
+    assert closed.rectified_on is not None
+
+    sent_back = Rectification.objects.get(measures__contains="【退回")
+    assert sent_back.status == Rectification.Status.OPEN
+    assert sent_back.rectified_on is None
+    assert sent_back.history.filter(status=Rectification.Status.RECTIFIED).exists()
+    assert Escalation.objects.get().rectification == sent_back
+
+    overdue = list(Rectification.objects.overdue(today))
+    assert len(overdue) == 1
+    assert overdue[0].visit.problems_found
+    assert Rectification.objects.filter(status=Rectification.Status.RECTIFIED).count() == 1
+    assert Visit.objects.filter(status=Visit.Status.PLANNED).exists()
+    assert Notice.objects.filter(status=Notice.Status.ISSUED).count() == 1
+    assert "已办结 1、待回访核实 1、整改中 2，其中逾期 1、退回重新整改 1" in out.getvalue()
+
+    # the office finds each of them from its pages
+    client = Client()
+    assert client.post(reverse("login"), {"username": "demo_office", "password": DEMO_PASSWORD}).status_code == 302
+    for rectification in (closed, sent_back, overdue[0]):
+        page = client.get(reverse("followups:rectification_detail", args=[rectification.pk])).content.decode()
+        assert rectification.status in page
+
+    # seeding again adds nothing
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Draw.objects.count() == 1
+    assert Rectification.objects.count() == 4
