@@ -7,19 +7,43 @@ file is removed again. Downloads check the SHA-256 recorded at issue."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.encoding import escape_uri_path
 
-from ledger import files
 from ledger.models import Export
-from qinqing import audit
+from qinqing import audit, files
 from qinqing.masking import mask_numbers_in
 from qinqing.models import AuditEntry
 from qinqing.roles import Role, user_roles
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def masked_params(params: str) -> str:
+    """A query string with every phone or ID number typed into a value masked. Each value is masked on
+    its own, decoded (so 139+8301+2345 is caught too); a date (2026-11-30) is kept as it is, so the
+    archived parameters still say which period or range was exported."""
+
+    def _mask(value: str) -> str:
+        if _ISO_DATE.fullmatch(value):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                return value
+        return mask_numbers_in(value)
+
+    pairs = parse_qsl(params or "", keep_blank_values=True)
+    return urlencode([(mask_numbers_in(key), _mask(value)) for key, value in pairs])
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
@@ -44,7 +68,7 @@ def archive_issue(
 
     ``actor`` and ``params`` default to the request's user and query string (a command passes them)."""
     actor = actor if actor is not None else request.user
-    params = mask_numbers_in(params if params is not None else request.GET.urlencode())
+    params = masked_params(params if params is not None else request.GET.urlencode())
     suffix = _SUFFIX.get(content_type, PurePosixPath(filename).suffix.lower())
     with files.kept("exports", kind, suffix, content) as stored, transaction.atomic():
         export = Export.objects.create(

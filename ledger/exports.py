@@ -1,25 +1,26 @@
 """Excel exports of the ledger: exactly what the filter shows, in openpyxl's write-only mode.
 
 A title and the filter above the table, Chinese headers, a frozen header row, column widths, real
-dates and numbers, an autofilter. A text cell beginning with = + - @ or a tab is written as text
-(quote-prefixed), never as a formula; phones are masked (the rows already carry masked values)."""
+dates and numbers, an autofilter. Both sheets end with a 预警状态 column whose cell is filled in the
+warning colours used everywhere else (正常 green, 预警 amber, 逾期 red). A text cell beginning with
+= + - @ or a tab is written as text (quote-prefixed), never as a formula; phones and ID numbers are
+masked (the rows already carry masked values)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.conf import settings
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from ledger.selectors import LEDGER_COLUMNS, LedgerRow, ledger_rows
+from qinqing.xlsx import write_table as write_sheet
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+WARNING_COLUMN = "预警状态"
+LEDGER_EXPORT_COLUMNS = (*LEDGER_COLUMNS, WARNING_COLUMN)
 MATTER_COLUMNS = (
     "项目",
     "事项",
@@ -31,49 +32,10 @@ MATTER_COLUMNS = (
     "状态",
     "办结日期",
     "是否逾期",
+    WARNING_COLUMN,
 )
-LEDGER_WIDTHS = (6, 12, 28, 26, 26, 18, 10, 8, 18, 10, 30, 26, 10, 30, 30, 12, 20)
-MATTER_WIDTHS = (28, 30, 22, 10, 12, 10, 12, 10, 12, 8)
-HEADER_ROW = 4
-
-
-def text_cell(sheet, value):
-    """A cell for one value: dates as dates, numbers as numbers, formula-like text as plain text."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    elif isinstance(value, (date, datetime)):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
-def write_sheet(
-    workbook: Workbook, title: str, heading: str, described: str, columns, widths, rows: Iterable[list]
-) -> int:
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-    title_cell = WriteOnlyCell(sheet, value=heading)
-    title_cell.font = Font(bold=True, size=14)
-    sheet.append([title_cell])
-    sheet.append([text_cell(sheet, described)])
-    sheet.append([])
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for values in rows:
-        sheet.append([text_cell(sheet, v) for v in values])
-        count += 1
-    last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(count, 1)}"
-    return count
+LEDGER_WIDTHS = (6, 12, 28, 26, 26, 18, 10, 8, 18, 10, 30, 26, 10, 30, 30, 12, 20, 10)
+MATTER_WIDTHS = (28, 30, 22, 10, 12, 10, 12, 10, 12, 8, 10)
 
 
 def _matter_rows(matters, today: date):
@@ -89,33 +51,45 @@ def _matter_rows(matters, today: date):
             pm.status,
             pm.finished_on,
             "是" if pm.late_on(today) else "否",
+            pm.warning_on(today),
         ]
 
 
-def ledger_workbook(*, projects, matters, described: str, exporter: str, user=None) -> tuple[bytes, int]:
-    """The ledger and its matters as an .xlsx; returns the bytes and the number of projects."""
+def ledger_workbook(
+    *, projects, matters, described: str, exporter: str, user=None, progress: Callable[[int], None] | None = None
+) -> tuple[bytes, int]:
+    """The ledger and its matters as an .xlsx; returns the bytes and the number of projects.
+    ``progress`` is told the number of projects written so far, every 500."""
     today = timezone.localdate()
     stamp = f"查询条件：{described}；导出人：{exporter}；导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"
     workbook = Workbook(write_only=True)
-    rows = (row.cells() for row in _rows(projects, user))
+    rows = ([*row.cells(), row.warning] for row in _rows(projects, user, progress))
     count = write_sheet(
         workbook,
         "工作台账",
         f"{settings.HALL_NAME} 亲清帮办服务工作台账",
         stamp,
-        LEDGER_COLUMNS,
+        LEDGER_EXPORT_COLUMNS,
         LEDGER_WIDTHS,
         rows,
+        warning_column=len(LEDGER_COLUMNS),
     )
     write_sheet(
-        workbook, "办理事项", "办理事项明细", stamp, MATTER_COLUMNS, MATTER_WIDTHS, _matter_rows(matters, today)
+        workbook,
+        "办理事项",
+        "办理事项明细",
+        stamp,
+        MATTER_COLUMNS,
+        MATTER_WIDTHS,
+        _matter_rows(matters, today),
+        warning_column=MATTER_COLUMNS.index(WARNING_COLUMN),
     )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), count
 
 
-def _rows(projects, user) -> Iterable[LedgerRow]:
+def _rows(projects, user, progress: Callable[[int], None] | None = None) -> Iterable[LedgerRow]:
     number = 1
     batch = []
     for project in projects:
@@ -124,6 +98,8 @@ def _rows(projects, user) -> Iterable[LedgerRow]:
             yield from ledger_rows(batch, start=number, user=user)
             number += len(batch)
             batch = []
+            if progress is not None:
+                progress(number - 1)
     if batch:
         yield from ledger_rows(batch, start=number, user=user)
 

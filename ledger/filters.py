@@ -120,9 +120,12 @@ class LedgerFilter(django_filters.FilterSet):
                 value = dict(WARNING_CHOICES)[value]
             elif isinstance(value, User):
                 value = value.name
+            elif name == "q":
+                # a phone number typed into the search is not repeated in full in titles, archives or
+                # the log; only the typed text is masked, so a chosen date (2026-12-31) stays readable
+                value = mask_numbers_in(value)
             parts.append(f"{label}：{value}")
-        # a phone number typed into the search is not repeated in full in titles, archives or the log
-        return mask_numbers_in("；".join(parts)) or "全部项目"
+        return "；".join(parts) or "全部项目"
 
 
 EARLIEST = date(2000, 1, 1)
@@ -174,3 +177,18 @@ class PeriodForm(StyledForm):
             raise forms.ValidationError(f"只能统计 {EARLIEST.year} 年以后的期间。")
         cleaned["period"] = period
         return cleaned
+
+
+def filtered_ledger(user, params) -> tuple[LedgerFilter, object | None]:
+    """The ledger's filter over ``user``'s scope, from query parameters (a request's GET, or those a
+    background export kept): ``(filterset, projects)``, or ``(filterset, None)`` if the filter is invalid.
+    The page, its exports and the background export all filter through here."""
+    from projects import selectors as project_selectors
+
+    filterset = LedgerFilter(params or None, queryset=project_selectors.projects_for(user), user=user)
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset, None
+    filtered = filterset.qs
+    ordering = list(filtered.query.order_by) if params and params.get("order") else ["-registered_on"]
+    # the id breaks ties, so paging and repeated exports list every project exactly once, in the same order
+    return filterset, filtered.order_by(*ordering, "-id")

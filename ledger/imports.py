@@ -38,11 +38,10 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from simple_history.utils import bulk_create_with_history
 
-from ledger import files
 from ledger.models import LedgerImport
 from projects import timeline
 from projects.models import Project, Stage
-from qinqing import audit
+from qinqing import audit, files
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role
@@ -171,6 +170,8 @@ def normalize_header(text: Any) -> str:
 HEADER_FIELDS: dict[str, str] = {
     normalize_header(alias): name for name, aliases in _ALIASES.items() for alias in aliases
 }
+# columns this system's own export adds that are worked out, not facts: read past, never reported unknown
+COMPUTED_HEADERS = frozenset({normalize_header("预警状态")})
 # the columns whose text is kept in the project's note, in this order, with these labels
 NOTE_PARTS = (
     ("consulted", "事项"),
@@ -272,6 +273,8 @@ def _find_header(rows: list[tuple[int, list[Any]]], sheet: str) -> tuple[int, li
         seen: set[str] = set()
         for index, value in enumerate(values):
             if _blank(value):
+                continue
+            if normalize_header(value) in COMPUTED_HEADERS:
                 continue
             header = re.sub(r"\s+", " ", str(value)).strip()[:40]
             name = HEADER_FIELDS.get(normalize_header(value))

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
 from projects.selectors import matter_scope, sees_whole_dossier, window_stage_ids
 from qinqing import selectors as ground
-from qinqing.masking import mask_phone
+from qinqing.masking import mask_numbers_in, mask_phone
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role, user_roles
 from windows.models import Problem
@@ -34,10 +34,6 @@ def account_summary() -> dict:
     counts["by_role"] = [(role.label, by_role.get(role.value, 0)) for role in Role]
     counts["locked"] = sorted(ground.locked_usernames())
     return counts
-
-
-def recent_audit(limit: int = 10):
-    return AuditEntry.objects.select_related("actor")[:limit]
 
 
 def recent_denials(limit: int = 10):
@@ -91,7 +87,7 @@ class LedgerRow:
     solved: str
     completed_on: date | None
     note: str
-    warning: str
+    warning: str  # 逾期, 预警 or 正常 (the worst of its open matters with a deadline); "" if it has none
 
     def cells(self) -> list:
         return [
@@ -145,6 +141,7 @@ def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[
             matters_done=_count(visible.filter(status=ProjectMatter.Status.DONE)),
             overdue_count=_count(open_matters.filter(due_on__lt=today)),
             warning_count=_count(open_matters.filter(warn_on__lte=today, due_on__gte=today)),
+            timed_open_count=_count(open_matters.filter(due_on__isnull=False)),
         )
         .prefetch_related(
             Prefetch("consultations", queryset=Consultation.objects.prefetch_related("matters").order_by("visited_at")),
@@ -154,8 +151,22 @@ def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[
     )
 
 
+def warning_state(project: Project) -> str:
+    """The project's warning in the ledger: the worst state of its open matters with a deadline
+    (逾期 before 预警 before 正常), or "" if it has none; from ``ledger_queryset``'s counts."""
+    if project.overdue_count:
+        return ProjectMatter.Warning.OVERDUE.value
+    if project.warning_count:
+        return ProjectMatter.Warning.WARNING.value
+    return ProjectMatter.Warning.NORMAL.value if project.timed_open_count else ""
+
+
 def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
-    """Rows for the page and the exports; letters show only to those who see whole dossiers."""
+    """Rows for the page and the exports; letters show only to those who see whole dossiers.
+
+    Free text someone typed (the contact's name, problems, resolutions, remarks) goes through
+    ``mask_numbers_in`` here, so a phone or ID number typed into it is masked alike on the page, in
+    the Excel and in the PDF."""
     rows = []
     for number, project in enumerate(projects, start=start):
         consultations = list(project.consultations.all())
@@ -171,7 +182,6 @@ def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
         problems = list(project.problems.all())
         open_problems = [p for p in problems if p.is_open]
         closed = [p for p in problems if not p.is_open]
-        warning = "逾期" if project.overdue_count else "预警" if project.warning_count else ""
         rows.append(
             LedgerRow(
                 number=number,
@@ -180,7 +190,7 @@ def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
                 name=project.name,
                 code=project.code,
                 builder=project.builder,
-                contact=f"{project.contact_name} {mask_phone(project.contact_phone)}",
+                contact=f"{mask_numbers_in(project.contact_name)} {mask_phone(project.contact_phone)}".strip(),
                 investment_type=project.investment_type,
                 nature=project.nature,
                 stage=project.current_stage.name if project.current_stage_id else "",
@@ -188,11 +198,24 @@ def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
                 consulted=consulted,
                 notified=notified,
                 progress=f"{project.matters_done}/{project.matters_total}",
-                problems="；".join(f"{p.description[:40]}（{p.status}）" for p in open_problems),
-                solved="；".join(f"{p.status}：{p.resolution[:60]}" for p in closed),
+                # masked before shortening, so a cut never leaves part of a number unmasked
+                problems="；".join(f"{mask_numbers_in(p.description)[:40]}（{p.status}）" for p in open_problems),
+                solved="；".join(f"{p.status}：{mask_numbers_in(p.resolution)[:60]}" for p in closed),
                 completed_on=project.completed_on,
-                note=project.note,
-                warning=warning,
+                note=mask_numbers_in(project.note),
+                warning=warning_state(project),
             )
         )
     return rows
+
+
+def scoped_matters(user, projects: QuerySet[Project]) -> QuerySet[ProjectMatter]:
+    """The matters of ``projects`` that ``user`` may see, in the order of the matters sheet."""
+    from projects.selectors import project_matters_for
+
+    return (
+        project_matters_for(user)
+        .filter(project__in=projects.values("pk"))
+        .select_related("project", "matter", "unit")
+        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
+    )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from followups import selectors as followup_selectors
 from ledger import charts
 from projects.models import Consultation, Feedback, Project, ProjectMatter, Stage
+from qinqing.masking import mask_numbers_in
 from qinqing.models import Department, User
 from qinqing.roles import Role
 from qinqing.workdays import WorkCalendar
@@ -450,7 +451,7 @@ def build_summary(period: Period) -> Summary:
             [
                 p.project.name,
                 p.stage.name,
-                p.description[:200],
+                mask_numbers_in(p.description)[:200],  # free text: a typed phone or ID number masked
                 p.owner_unit.name,
                 p.raised_at.astimezone(start_at.tzinfo).date(),
                 p.due_on,
@@ -474,7 +475,8 @@ def build_summary(period: Period) -> Summary:
         "meetings", "联席会议", ("纪要编号", "会议日期", "议题", "召集单位", "研究项目数", "议定事项", "已落实")
     )
     meeting_table.rows = [
-        [m.number, m.held_on, m.topic, m.convened_by.name, m.project_n, m.decision_n, m.done_n] for m in meetings
+        [m.number, m.held_on, mask_numbers_in(m.topic), m.convened_by.name, m.project_n, m.decision_n, m.done_n]
+        for m in meetings
     ]
     decisions = Decision.objects.aggregate(
         due=Count("id", filter=Q(due_on__range=(start, end))),

@@ -1,5 +1,6 @@
-"""Files the ledger keeps (issued exports, uploaded ledgers): stored under random ASCII names, never
-left half-written, and read back only if they still match the SHA-256 recorded when they were kept."""
+"""Files the hall keeps (issued exports, uploaded ledgers, issued notices): stored under random ASCII
+names, never left half-written, and read back only if they still match the SHA-256 recorded when they
+were kept. The one mechanism for every part: the ledger's archive and imports, the notices' PDFs."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ def digest(content: bytes) -> str:
 
 
 @contextmanager
-def kept(folder: str, label: str, suffix: str, content: bytes) -> Iterator[str]:
+def kept(folder: str, label: str, suffix: str, content: bytes, *, name: str | None = None) -> Iterator[str]:
     """Store ``content`` and yield its name; if the block (writing the row that records it) fails,
-    the file is removed again, so a failure leaves neither a half-written nor an orphaned file."""
+    the file is removed again, so a failure leaves neither a half-written nor an orphaned file.
+    ``name`` replaces the dated name made from ``folder``, ``label`` and ``suffix``."""
     now = timezone.localtime()
-    name = f"{folder}/{now:%Y/%m}/{label}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(6)}{suffix}"
+    name = name or f"{folder}/{now:%Y/%m}/{label}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(6)}{suffix}"
     stored = None
     try:
         stored = default_storage.save(name, ContentFile(content))

@@ -1,8 +1,10 @@
-"""Excel tables in openpyxl's write-only mode, safe against formula injection.
+"""Excel tables in openpyxl's write-only mode, safe against formula injection: the one way every part
+writes a sheet (the ledger, the weekly summary, the audit log).
 
 A title and a description of the filter above the table, Chinese headers, a frozen header row,
-column widths, real dates and numbers, an autofilter. A text cell beginning with = + - @ or a tab is
-written as text (quote-prefixed), never as a formula."""
+column widths, real dates and numbers, an autofilter, and optionally a warning column in the
+colours used everywhere else (正常 green, 预警 amber, 逾期 red). A text cell beginning with = + - @
+or a tab is written as text (quote-prefixed), never as a formula."""
 
 from __future__ import annotations
 
@@ -12,12 +14,18 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_ROW = 4
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Excel's own 好 / 适中 / 差 cell styles: a light fill with a dark text of the same hue, readable in print
+WARNING_STYLES = {
+    "正常": ("C6EFCE", "006100"),
+    "预警": ("FFEB9C", "9C5700"),
+    "逾期": ("FFC7CE", "9C0006"),
+}
 
 
 def text_cell(sheet, value):
@@ -33,10 +41,31 @@ def text_cell(sheet, value):
     return cell
 
 
+def warning_cell(sheet, state: str):
+    """A warning state's word on the state's colour (blank for a row with no deadline)."""
+    cell = WriteOnlyCell(sheet, value=state or None)
+    if state in WARNING_STYLES:
+        fill, text = WARNING_STYLES[state]
+        cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+        cell.font = Font(color=text, bold=state != "正常")
+        cell.alignment = Alignment(horizontal="center")
+    return cell
+
+
 def write_table(
-    workbook: Workbook, title: str, heading: str, described: str, columns, widths, rows: Iterable[list]
+    workbook: Workbook,
+    title: str,
+    heading: str,
+    described: str,
+    columns,
+    widths,
+    rows: Iterable[list],
+    *,
+    warning_column: int | None = None,
 ) -> int:
-    """One sheet: ``heading`` and ``described`` above a frozen header of ``columns``; returns the row count."""
+    """One sheet: ``heading`` and ``described`` above a frozen header of ``columns`` (row 4), then the
+    rows; the value at index ``warning_column`` of each row is a warning state and gets its colour.
+    Returns the row count."""
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -55,7 +84,9 @@ def write_table(
     sheet.append(header)
     count = 0
     for values in rows:
-        sheet.append([text_cell(sheet, v) for v in values])
+        sheet.append(
+            [warning_cell(sheet, v) if i == warning_column else text_cell(sheet, v) for i, v in enumerate(values)]
+        )
         count += 1
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(count, 1)}"

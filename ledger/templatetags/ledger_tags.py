@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from django import template
 
+from qinqing.masking import mask_numbers_in
+
 register = template.Library()
 
 _DIGITS = "零一二三四五六七八九"
@@ -26,6 +28,12 @@ def pairs(items, size: int):
     """Split a list into rows of ``size`` (the figures grid)."""
     items = list(items)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@register.filter
+def masked_text(value) -> str:
+    """Free text for a printed document: a phone or ID number typed into it masked (138****1234)."""
+    return mask_numbers_in("" if value is None else str(value))
 
 
 @register.simple_tag

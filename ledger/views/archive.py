@@ -10,9 +10,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ledger import archive, files
+from ledger import archive
 from ledger.models import Export
-from qinqing import audit
+from qinqing import audit, files
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
 

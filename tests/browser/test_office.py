@@ -1,10 +1,13 @@
-"""The reform office, as a new user would: filter the ledger, export it as Excel and PDF, open last
-week's summary, and fetch an archived report again from the export archive."""
+"""The reform office, as a new user would: filter the ledger, export it as Excel and PDF by clicking,
+open last week's summary and export its PDF, then fetch that report and last month's again from the
+export archive page and find them byte for byte as first issued."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,8 +16,11 @@ from playwright.sync_api import Page, expect
 
 from ledger.models import Export
 from qinqing.demo import DEMO_PASSWORD
+from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RED = "FFC7CE"
 
 
 @pytest.fixture
@@ -22,12 +28,19 @@ def demo_data(transactional_db):
     call_command("seed_demo", stdout=io.StringIO())
 
 
-def _workbook(download):
-    with open(download.path(), "rb") as handle:
-        return load_workbook(io.BytesIO(handle.read()))
+def _click_download(page: Page, locator) -> tuple[str, bytes]:
+    """Click ``locator`` as a user would and return the downloaded file's suggested name and bytes."""
+    with page.expect_download() as info:
+        locator.click()
+    download = info.value
+    assert download.failure() is None
+    return download.suggested_filename, Path(download.path()).read_bytes()
 
 
-def test_office_exports_the_filtered_ledger_and_reads_last_weeks_summary(page: Page, live_server, demo_data):
+def test_office_exports_the_filtered_ledger_and_fetches_reports_again_from_the_archive(
+    page: Page, live_server, demo_data
+):
+    require_cjk_font()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("用户名").fill("demo_office")
@@ -44,36 +57,73 @@ def test_office_exports_the_filtered_ledger_and_reads_last_weeks_summary(page: P
     rows = page.get_by_test_id("ledger-table").locator("tbody tr")
     shown = rows.count()
     assert shown >= 1
-    expect(rows.first).to_have_class("table-danger")
+    for index in range(shown):
+        expect(rows.nth(index)).to_have_class("table-danger")
+    names = [rows.nth(i).locator("td").nth(2).locator("a").inner_text() for i in range(shown)]
 
-    with page.expect_download() as download:
-        page.get_by_test_id("export-xlsx").click()
-    assert download.value.suggested_filename.endswith(".xlsx")
-    book = _workbook(download.value)
-    sheet = book["工作台账"]
+    # Excel, by clicking: the filter above the table, the same rows, each marked 逾期 in red
+    filename, content = _click_download(page, page.get_by_test_id("export-xlsx"))
+    assert filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(content))["工作台账"]
     assert "预警状态：有逾期事项" in sheet["A2"].value
     assert sheet.max_row == 4 + shown
+    assert [sheet.cell(row=r, column=3).value for r in range(5, 5 + shown)] == names
+    for r in range(5, 5 + shown):
+        state = sheet.cell(row=r, column=18)
+        assert (state.value, state.fill.fgColor.rgb[-6:]) == ("逾期", RED)
 
-    pdf_url = page.get_by_test_id("export-pdf").get_attribute("href")
-    pdf = page.request.get(f"{base}{pdf_url}")
-    assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.body().startswith(b"%PDF")
+    # PDF, by clicking: a real document with the filter, the issuing office, page numbers and the rows
+    filename, ledger_pdf = _click_download(page, page.get_by_test_id("export-pdf"))
+    assert filename.endswith(".pdf")
+    assert ledger_pdf.startswith(b"%PDF")
+    assert_cjk_fonts_embedded(ledger_pdf)
+    text = flat(pdf_text(ledger_pdf))
+    assert f"查询条件：预警状态：有逾期事项；共{shown}个项目" in text
+    assert "区工改办" in text
+    assert re.search(r"第1页/共\d+页", text)
+    raw = flat(pdf_text(ledger_pdf, raw=True))  # cell by cell: a long name wraps inside its cell
+    missing = [name for name in names if flat(name) not in raw]
+    assert not missing, (missing, raw[:2000])
 
-    # last week's summary, with its charts, and its PDF
+    # last week's summary, with its charts; its Excel and its PDF
     page.get_by_test_id("main-nav").get_by_role("link", name="周报").click()
     expect(page.get_by_test_id("period-label")).to_contain_text("周")
+    period = page.get_by_test_id("period-label").inner_text()
     expect(page.get_by_test_id("summary-charts").locator("svg")).to_have_count(3)
     expect(page.get_by_test_id("summary-overdue")).to_be_visible()
-    with page.expect_download() as download:
-        page.get_by_test_id("summary-xlsx").click()
-    assert download.value.suggested_filename.startswith("亲清帮办周报-")
-    assert _workbook(download.value).sheetnames[0] == "概况"
+    filename, content = _click_download(page, page.get_by_test_id("summary-xlsx"))
+    assert filename.startswith("亲清帮办周报-")
+    assert load_workbook(io.BytesIO(content)).sheetnames[0] == "概况"
+    filename, summary_pdf = _click_download(page, page.get_by_test_id("summary-pdf"))
+    assert filename.startswith("亲清帮办周报-")
+    assert filename.endswith(".pdf")
+    summary_text = flat(pdf_text(summary_pdf))
+    assert "亲清帮办服务周报" in summary_text
+    assert flat(period) in summary_text
+    assert "制表人" in summary_text
 
-    # every export is in the archive; last month's report downloads again exactly as issued
-    assert Export.objects.count() == archived_before + 3
-    page.goto(f"{base}/ledger/exports/")
+    # every export is in the archive
+    assert Export.objects.count() == archived_before + 4
+    issued = Export.objects.filter(kind=Export.Kind.SUMMARY_PDF).order_by("-created_at", "-id").first()
+    last_month = Export.objects.filter(kind=Export.Kind.SUMMARY_PDF).order_by("created_at", "id").first()
+    assert issued != last_month
+
+    # the archive page, reached from the summary page, filtered to weekly-summary PDFs
+    page.get_by_role("link", name="导出记录").first.click()
     table = page.get_by_test_id("export-table")
-    expect(table).to_contain_text("工作台账 Excel")
-    last_month = Export.objects.filter(kind=Export.Kind.SUMMARY_PDF).order_by("created_at").first()
-    again = page.request.get(f"{base}/ledger/exports/{last_month.pk}/download")
-    assert again.body() == last_month.file.open("rb").read()
+    expect(table).to_contain_text("周报 PDF")
+    page.get_by_label("类型").select_option("summary_pdf")
+    page.get_by_role("button", name="查询").click()
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table).not_to_contain_text("工作台账 Excel")
+
+    # the summary just exported downloads again exactly as it was first downloaded
+    filename, again = _click_download(page, page.get_by_test_id(f"download-{issued.pk}"))
+    assert filename.endswith(".pdf")
+    assert again == summary_pdf
+    # and last month's, issued before this session, exactly as issued (its SHA-256 recorded then)
+    expect(table.locator("tr", has=page.get_by_test_id(f"download-{last_month.pk}"))).to_contain_text(last_month.title)
+    filename, old = _click_download(page, page.get_by_test_id(f"download-{last_month.pk}"))
+    assert filename == last_month.filename
+    assert hashlib.sha256(old).hexdigest() == last_month.sha256
+    assert len(old) == last_month.size

@@ -233,6 +233,39 @@ def test_tables_list_what_a_reader_needs(week_data):
     assert workload["刘清"][-1] == 1  # the overdue matter is on his project
 
 
+def test_the_per_stage_table_matches_a_hand_count(week_data):
+    """GIVEN week 45's district plus a stage-2 matter paused for 补正材料 and a stage with no matters
+    WHEN the summary is built
+    THEN each stage's row (accepted, done, timed, on time, on-time rate, average working days net of
+    the pause, open and overdue at the end) is what a clerk counts by hand."""
+    from projects.models import MatterPause
+
+    stage2 = week_data["late"].matter.stage
+    StageFactory(number=4, name="竣工验收阶段")
+    # accepted Mon 2nd, 补正 notified Tue 3rd, materials back Thu 5th, done Fri 6th, due Mon 9th:
+    # working days in (2nd, 6th] are the 3rd, 4th, 5th and 6th; the 4th and 5th are paused → 2
+    paused = ProjectMatterFactory(project=week_data["overdue"].project,
+                                  matter=MatterFactory(name="人防设计审查", stage=stage2,
+                                                       unit=DepartmentFactory(name="区人防办")),
+                                  status="已办结", accepted_on=date(2026, 11, 2), due_on=date(2026, 11, 9),
+                                  finished_on=date(2026, 11, 6), time_limit_workdays=5)  # fmt: skip
+    MatterPause.objects.create(project_matter=paused, paused_on=date(2026, 11, 3), resumed_on=date(2026, 11, 5),
+                               reason="补充人防计算书")  # fmt: skip
+    table = build_summary(WEEK).table("stages")
+    assert table.columns == ("阶段", "本期受理", "本期办结", "有时限的办结", "按时办结", "按时办结率（%）",
+                             "平均办理工作日", "期末在办", "期末逾期")  # fmt: skip
+    rows = {r[0]: r[1:] for r in table.rows}
+    # stage 1: accepted the 2nd (done the 5th, on time, 3 working days) and the 6th (open, not due)
+    assert rows["立项用地规划许可阶段"] == [2, 1, 1, 1, Decimal("100.0"), Decimal("3.0"), 1, 0]
+    # stage 2: accepted in the week the 3rd (overdue at the end) and the 2nd (the paused one);
+    # done: the late one (27 Oct → 6 Nov: 28, 29, 30 Oct and 2–6 Nov = 8 days) and the paused one
+    # (2 days, on time): rate 1 of 2 = 50.0 %, average (8 + 2) / 2 = 5.0
+    assert rows["工程建设许可阶段"] == [1 + 1, 2, 2, 1, Decimal("50.0"), Decimal("5.0"), 1, 1]
+    # a stage where nothing happened still has its row, with dashes where nothing can be computed
+    assert rows["竣工验收阶段"] == [0, 0, 0, 0, "—", "—", 0, 0]
+    assert [r[0] for r in table.rows] == ["立项用地规划许可阶段", "工程建设许可阶段", "竣工验收阶段"]
+
+
 def test_a_matter_finished_after_the_week_no_longer_counts_as_overdue_this_week(week_data):
     this_week = build_summary(Period.week(2026, 46))
     assert dict(this_week.figures)["期末逾期事项"] == 0
@@ -558,3 +591,17 @@ def test_a_dossier_pdf_is_not_downloadable_after_the_project_is_handed_on(client
     project.save()
     assert specialist.get(reverse("ledger:export_download", args=[export.pk])).status_code == 404
     assert client_for(Role.OFFICE).get(reverse("ledger:export_download", args=[export.pk])).status_code == 200
+
+
+def test_the_archive_keeps_dates_in_its_parameters_and_masks_only_typed_numbers(client_for):
+    """A date range is not mistaken for a phone number (the parameters must still say which period
+    was exported); a phone typed into the search is masked, also when typed with spaces."""
+    from urllib.parse import parse_qs
+
+    office = client_for(Role.OFFICE)
+    office.get(reverse("ledger:summary_xlsx"), {"start": "2026-11-01", "end": "2026-11-30"})
+    assert Export.objects.get().params == "start=2026-11-01&end=2026-11-30"
+    office.get(reverse("ledger:export_xlsx"), {"q": "139 8301 2345", "registered_from": "2026-01-01"})
+    export = Export.objects.get(kind=Export.Kind.LEDGER_XLSX)
+    assert parse_qs(export.params) == {"q": ["139****2345"], "registered_from": ["2026-01-01"]}
+    assert export.described == "查找：139****2345；登记日期从：2026-01-01"
