@@ -58,7 +58,13 @@ def render_pdf(template: str, context: dict) -> bytes:
     return document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))])
 
 
-def pdf_response(template: str, context: dict, filename: str) -> HttpResponse:
-    response = HttpResponse(render_pdf(template, context), content_type="application/pdf")
+def pdf_response(template: str, context: dict, filename: str, *, request, obj) -> HttpResponse:
+    """A document about ``obj`` as a PDF; the download is an export, and so a row of the audit log."""
+    from qinqing import audit
+    from qinqing.models import AuditEntry
+
+    content = render_pdf(template, context)
+    audit.record(action=AuditEntry.Action.EXPORT, request=request, obj=obj, detail=f"下载 PDF：{filename}")
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{escape_uri_path(filename)}"
     return response

@@ -59,6 +59,7 @@ class WorkCalendar:
 
     def __init__(self) -> None:
         self._years: dict[int, tuple[Source, dict[date, bool]]] = {}
+        self._tables: dict[int, tuple[bytes, list[int]]] = {}
 
     def _year(self, year: int) -> tuple[Source, dict[date, bool]]:
         cached = self._years.get(year)
@@ -77,6 +78,30 @@ class WorkCalendar:
             return Source.OFFICIAL, {}
         return Source.PROVISIONAL, {}
 
+    def _table(self, year: int) -> tuple[bytes, list[int]]:
+        """The year's days as working (1) or not (0), by day of the year, and the running count of
+        working days up to and including each day: built once, so a count over years of days is a
+        subtraction, not a walk (the weekly summary counts thousands of such spans)."""
+        table = self._tables.get(year)
+        if table is None:
+            source, exceptions = self._year(year)
+            day, flags = date(year, 1, 1), bytearray()
+            while day.year == year:
+                if source is Source.DATABASE:
+                    working = exceptions.get(day, day.weekday() < 5)
+                elif source is Source.OFFICIAL:
+                    working = chinese_calendar.is_workday(day)
+                else:
+                    working = day.weekday() < 5
+                flags.append(1 if working else 0)
+                day += timedelta(days=1)
+            running, total = [], 0
+            for flag in flags:
+                total += flag
+                running.append(total)
+            table = self._tables[year] = (bytes(flags), running)
+        return table
+
     def source(self, day: date) -> Source:
         return self._year(day.year)[0]
 
@@ -84,12 +109,20 @@ class WorkCalendar:
         return self.source(day) is Source.PROVISIONAL
 
     def is_workday(self, day: date) -> bool:
-        source, exceptions = self._year(day.year)
-        if source is Source.DATABASE:
-            return exceptions.get(day, day.weekday() < 5)
-        if source is Source.OFFICIAL:
-            return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return bool(self._table(day.year)[0][day.timetuple().tm_yday - 1])
+
+    def _upto(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year to ``day``, inclusive."""
+        return self._table(day.year)[1][day.timetuple().tm_yday - 1]
+
+    def _count(self, start: date, end: date) -> int:
+        """Working days in ``(start, end]``, ``start <= end``, no pauses."""
+        total = 0
+        while start.year < end.year:
+            total += self._upto(date(start.year, 12, 31)) - self._upto(start)
+            start = date(start.year + 1, 1, 1)
+            total += self._table(start.year)[0][0]
+        return total + self._upto(end) - self._upto(start)
 
     def add_workdays(self, start: date, count: int, pauses: Iterable[Pause] = ()) -> Deadline:
         """The ``count``-th working day after ``start``, not counting paused days."""
@@ -116,16 +149,18 @@ class WorkCalendar:
         """Working days in ``(start, end]`` not inside a pause; negative if ``end`` is before ``start``."""
         if end < start:
             return -self.workdays_between(end, start, pauses)
-        pauses = [(p, r if r is not None else date.max) for p, r in pauses]
-        count = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if any(paused < day <= resumed for paused, resumed in pauses):
+        count = self._count(start, end)
+        # the paused spans (p, r], clipped to (start, end] and merged where they overlap
+        spans = sorted((max(p, start), min(r if r is not None else end, end)) for p, r in pauses)
+        merged: list[list[date]] = []
+        for low, high in spans:
+            if low >= high:
                 continue
-            if self.is_workday(day):
-                count += 1
-        return count
+            if merged and low <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], high)
+            else:
+                merged.append([low, high])
+        return count - sum(self._count(low, high) for low, high in merged)
 
 
 def is_workday(day: date) -> bool:

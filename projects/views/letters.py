@@ -52,4 +52,6 @@ def letter_pdf(request, pk: int):
         "projects/letter_print.html",
         {"letter": letter, "project": letter.project},
         filename=f"一次性告知单-{letter.year}-{letter.serial:04d}.pdf",
+        request=request,
+        obj=letter,
     )

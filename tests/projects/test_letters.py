@@ -254,3 +254,9 @@ def test_letter_pdf_embeds_a_cjk_font_and_holds_the_text(specialist, project, ma
     assert PROJECT_NAME in text
     assert MATERIALS_A[0] in text
     assert letter.number in text
+    # the download is an export: a row of the audit log names who took which letter
+    from qinqing.models import AuditEntry
+
+    exported = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_id=str(letter.pk))
+    assert exported.actor == specialist.user
+    assert exported.detail == f"下载 PDF：一次性告知单-{letter.year}-{letter.serial:04d}.pdf"

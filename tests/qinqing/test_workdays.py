@@ -141,3 +141,35 @@ def test_bad_calendar_input_saves_nothing(client_for):
     assert "本来就是工作日" in response.content.decode()
     assert not CalendarYear.objects.exists()
     assert admin.get(reverse("staff:calendar_edit", args=[1900])).status_code == 404
+
+
+def test_counting_by_table_agrees_with_walking_day_by_day(db):
+    """The running-count table gives the same answer as walking the days, over year ends, into a
+    provisional year, and with overlapping, open and out-of-range pauses."""
+    import random
+    from datetime import date, timedelta
+
+    from qinqing.workdays import WorkCalendar
+
+    calendar = WorkCalendar()
+
+    def walked(start, end, pauses):
+        spans = [(p, r if r is not None else date.max) for p, r in pauses]
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if not any(p < day <= r for p, r in spans) and calendar.is_workday(day):
+                count += 1
+        return count
+
+    rng = random.Random(7)
+    base = date(2024, 11, 1)
+    for _ in range(300):
+        start = base + timedelta(days=rng.randint(0, 900))
+        end = start + timedelta(days=rng.randint(0, 500))
+        pauses = []
+        for _ in range(rng.randint(0, 3)):
+            paused = start + timedelta(days=rng.randint(-30, 400))
+            pauses.append((paused, None if rng.random() < 0.2 else paused + timedelta(days=rng.randint(0, 60))))
+        assert calendar.workdays_between(start, end, pauses) == walked(start, end, pauses), (start, end, pauses)
+        assert calendar.workdays_between(end, start, pauses) == -walked(start, end, pauses)

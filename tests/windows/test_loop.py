@@ -274,9 +274,15 @@ def test_minutes_pdf_embeds_a_cjk_font(hall, client_for):
         minutes="会议研究决定如下。",
         decisions=[],
     )
-    response = client_for(Role.OFFICE).get(reverse("windows:meeting_pdf", args=[meeting.pk]))
+    office = client_for(Role.OFFICE)
+    response = office.get(reverse("windows:meeting_pdf", args=[meeting.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert_cjk_fonts_embedded(response.content)
+    from qinqing.models import AuditEntry
+
+    exported = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_type="windows.meeting")
+    assert exported.actor == office.user
+    assert exported.detail == f"下载 PDF：联席会议纪要-{meeting.year}-{meeting.serial}.pdf"
 
 
 def test_the_todo_of_a_unit_shows_nothing_of_other_units(hall):

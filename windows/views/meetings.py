@@ -125,6 +125,8 @@ def meeting_pdf(request, pk: int):
         "windows/meeting_print.html",
         _meeting_context(request, meeting),
         filename=f"联席会议纪要-{meeting.year}-{meeting.serial}.pdf",
+        request=request,
+        obj=meeting,
     )
 
 
