@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint format install lock clean backup restore
+.PHONY: help run test lint format install lock clean bench backup restore
 
 help: ## 列出所有命令
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,12 +27,19 @@ run: ## 安装缺少的依赖、迁移数据库、载入演示数据，并在 ht
 	$(PY) manage.py seed_demo
 	@echo
 	@echo "打开 http://127.0.0.1:8000 ，用上面的演示账号登录。按 Ctrl+C 停止。"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# the background worker for long exports runs beside the server and stops with it
+	@$(PY) manage.py db_worker --interval 1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: ## 全部测试：SQLite、PostgreSQL、浏览器
 	@scripts/system-deps.sh test
 	@$(MAKE) --no-print-directory install
 	@scripts/test.sh
+
+bench: ## 性能测试：向 PostgreSQL 生成 1 万个项目（SCALE=10 为 10 万），测量并写入 docs/performance.md
+	@scripts/system-deps.sh bench
+	@$(MAKE) --no-print-directory install
+	$(PY) -m ledger.bench.run $(if $(SCALE),--scale $(SCALE))
 
 lint: install ## ruff 检查与格式检查
 	$(VENV)/bin/ruff check .

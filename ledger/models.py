@@ -82,3 +82,49 @@ class LedgerImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name}（{self.status}）"
+
+
+class ExportJob(models.Model):
+    """A long export made in the background (django-tasks, database backend): queued by the page,
+    run by the worker (``manage.py db_worker``), its progress shown until the file is in the archive."""
+
+    class Status(models.TextChoices):
+        QUEUED = "排队中", "排队中"
+        RUNNING = "生成中", "生成中"
+        DONE = "已完成", "已完成"
+        FAILED = "失败", "失败"
+
+    kind = models.CharField("类型", max_length=20, choices=Export.Kind.choices)
+    params = models.CharField("查询参数", max_length=2000, blank=True)
+    described = models.CharField("查询条件", max_length=500, blank=True)
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField("项目数", default=0)
+    done = models.PositiveIntegerField("已写入", default=0)
+    export = models.OneToOneField(
+        Export, verbose_name="导出记录", on_delete=models.PROTECT, null=True, blank=True, related_name="job"
+    )
+    error = models.CharField("失败原因", max_length=300, blank=True)
+    requested_by = models.ForeignKey("qinqing.User", verbose_name="导出人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "后台导出"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="exportjob_done_le_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.status}）"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

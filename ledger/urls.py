@@ -9,6 +9,7 @@ urlpatterns = [
     path("ledger/", views.index, name="index"),
     path("ledger/export.xlsx", views.export_xlsx, name="export_xlsx"),
     path("ledger/export.pdf", views.export_pdf, name="export_pdf"),
+    path("ledger/export-jobs/<int:pk>/", views.export_job, name="export_job"),
     path("ledger/matters/", views.matters, name="matters"),
     path("ledger/exports/", archive.export_list, name="export_list"),
     path("ledger/exports/<int:pk>/download", archive.export_download, name="export_download"),

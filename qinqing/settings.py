@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "bootstrap",
+    "django_tasks",
+    "django_tasks_db",
     "qinqing",
     "projects",
     "windows",
@@ -97,8 +99,16 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", default_sqlite=VAR_DIR / "qinqing.sqlite3")}
+if PRODUCTION and not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise ImproperlyConfigured(
+        "生产模式（QINQING_ENV=production）需要 PostgreSQL：请设置环境变量 DATABASE_URL，例如 "
+        "postgres://qinqing_app:密码@127.0.0.1:5432/qinqing（见 docs/deployment.md）。"
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+# behind pgbouncer in transaction mode a cursor cannot outlive its transaction (docs/deployment.md)
+if env_bool("QINQING_DB_POOLER", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts, passwords, sessions -------------------------------------------------------------
@@ -193,6 +203,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# Long exports run in the background (django-tasks, database backend): the worker is
+# `manage.py db_worker` (started by `make run`; a systemd service in production, docs/deployment.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# a ledger Excel export of more projects than this is made in the background, with a progress bar
+BACKGROUND_EXPORT_PROJECTS = env_int("QINQING_BACKGROUND_EXPORT_PROJECTS", 2000, minimum=0, maximum=1_000_000)
 
 # --- language, time ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from projects.views.public import progress_lookup
-from qinqing.views import audit, auth, calendar, staff
+from qinqing.views import audit, auth, calendar, health, staff
 
 staff_patterns = (
     [
@@ -38,6 +38,7 @@ urlpatterns = [
     path("staff/", include(staff_patterns)),
     path("audit/", include(audit_patterns)),
     path("progress/", progress_lookup, name="progress_lookup"),
+    path("healthz/", health.health, name="health"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Ensure the Debian packages the system needs. Usage: system-deps.sh run|test
+# Ensure the Debian packages the system needs. Usage: system-deps.sh run|test|bench
 #   run:  fonts and libraries for PDF output (WeasyPrint), python3-venv if missing
 #   test: the same, plus Chromium for browser tests and poppler-utils (pdffonts) for PDF tests
+#   bench: the same as run, plus wrk (the load generator) and the PostgreSQL client
 # As root, missing packages are installed with apt-get; otherwise the one command to run is printed.
 set -euo pipefail
 mode="${1:-run}"
@@ -9,6 +10,9 @@ mode="${1:-run}"
 packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = "test" ]; then
   packages+=(chromium poppler-utils)
+fi
+if [ "$mode" = "bench" ]; then
+  packages+=(wrk postgresql-client)
 fi
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   packages+=(python3-venv)

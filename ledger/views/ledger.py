@@ -1,14 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ledger import archive, exports, selectors
-from ledger.filters import LedgerFilter
-from ledger.models import Export
+from ledger import archive, exports, selectors, tasks
+from ledger.filters import filtered_ledger
+from ledger.models import Export, ExportJob
 from projects import selectors as project_selectors
 from projects.models import ProjectMatter
 from qinqing.pdf import render_pdf
@@ -40,16 +41,7 @@ PDF_MAX_ROWS = 2000
 
 
 def _filtered(request):
-    """The ledger's filter over the user's scope; (filterset, projects) or (filterset, None) if invalid."""
-    filterset = LedgerFilter(
-        request.GET or None, queryset=project_selectors.projects_for(request.user), user=request.user
-    )
-    if filterset.is_bound and not filterset.is_valid():
-        return filterset, None
-    filtered = filterset.qs
-    ordering = list(filtered.query.order_by) if request.GET.get("order") else ["-registered_on"]
-    # the id breaks ties, so paging and repeated exports list every project exactly once, in the same order
-    return filterset, filtered.order_by(*ordering, "-id")
+    return filtered_ledger(request.user, request.GET)
 
 
 def _refuse(request, filterset):
@@ -59,22 +51,13 @@ def _refuse(request, filterset):
     return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
 
 
-def _scoped_matters(user, projects):
-    return (
-        project_selectors.project_matters_for(user)
-        .filter(project__in=projects.values("pk"))
-        .select_related("project", "matter", "unit")
-        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
-    )
-
-
 @require_GET
 @permission_required("qinqing.view_ledger", raise_exception=True)
 def matters(request):
     """The matter-level ledger: every matter of the filtered projects, with its deadline and warning."""
     today = timezone.localdate()
     filterset, projects = _filtered(request)
-    rows = _scoped_matters(request.user, projects) if projects is not None else ProjectMatter.objects.none()
+    rows = selectors.scoped_matters(request.user, projects) if projects is not None else ProjectMatter.objects.none()
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for pm in page:
         pm.warning = pm.warning_on(today)
@@ -127,26 +110,35 @@ def export_pdf(request):
 @require_GET
 @permission_required("qinqing.view_ledger", raise_exception=True)
 def export_xlsx(request):
-    """Exactly what the ledger's filter shows, as Excel; every export is in the audit log."""
-    today = timezone.localdate()
+    """Exactly what the ledger's filter shows, as Excel; every export is in the audit log. A filter
+    holding more projects than ``settings.BACKGROUND_EXPORT_PROJECTS`` is exported in the background:
+    the person is taken to the job's page, which shows its progress and then the download."""
     filterset, filtered = _filtered(request)
     if filtered is None:
         return _refuse(request, filterset)
-    matters = _scoped_matters(request.user, filtered)
-    content, count = exports.ledger_workbook(
-        projects=selectors.ledger_queryset(request.user, filtered, today).iterator(chunk_size=500),
-        matters=matters.iterator(chunk_size=2000),
-        described=filterset.describe(),
-        exporter=request.user.name,
-        user=request.user,
-    )
+    total = filtered.count()
+    if total > settings.BACKGROUND_EXPORT_PROJECTS:
+        job = tasks.job_queue(user=request.user, params=request.GET, total=total, described=filterset.describe())
+        messages.info(request, f"共 {total} 个项目，已转入后台导出，完成后可在本页或“导出记录”中下载。")
+        return redirect("ledger:export_job", pk=job.pk)
+    content, count, described = tasks.ledger_xlsx(request.user, request.GET)
     return archive.issue_response(
         request,
         kind=Export.Kind.LEDGER_XLSX,
         title="工作台账",
         content=content,
         content_type=archive.XLSX,
-        filename=f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+        filename=tasks.filename_now(),
         row_count=count,
-        described=filterset.describe(),
+        described=described,
     )
+
+
+@require_GET
+@permission_required("qinqing.view_ledger", raise_exception=True)
+def export_job(request, pk: int):
+    """A background export's progress (htmx polls the bar every second), then its download. Only the
+    person who asked for it sees it (the file itself is in the archive, with its own permissions)."""
+    job = get_object_or_404(ExportJob.objects.select_related("export"), pk=pk, requested_by=request.user)
+    template = "ledger/_export_job.html" if request.htmx else "ledger/export_job.html"
+    return render(request, template, {"job": job})

@@ -267,3 +267,22 @@ def test_departments_create_and_edit(admin):
     assert unit.name == "区消防救援支队"
     assert admin.post(reverse("staff:department_create"), {"name": "<b>坏</b>", "kind": "bureau"}).status_code == 200
     assert not Department.objects.filter(name__contains="坏").exists()
+
+
+def test_the_first_administrator_is_made_from_the_command_line(db):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("create_admin", "xinxike01", "信息科管理员", stdout=out)
+    user = User.objects.get(username="xinxike01")
+    assert user.roles == {"admin"}
+    assert user.must_change_password
+    password = out.getvalue().split("：")[-1].strip()
+    assert user.check_password(password)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.CREATE, object_id=str(user.pk)).exists()
+    with pytest.raises(CommandError, match="该用户名已被使用"):
+        call_command("create_admin", "xinxike01", "又一个", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="用户名须为"):
+        call_command("create_admin", "信息科", "中文名", stdout=io.StringIO())

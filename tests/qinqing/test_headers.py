@@ -65,3 +65,26 @@ def test_djangos_admin_site_is_not_served(client_for):
     superuser = client_for(Role.ADMIN, is_superuser=True, is_staff=True)
     assert superuser.get("/django-admin/").status_code == 404
     assert superuser.get("/admin/").status_code == 404
+
+
+def test_the_health_check_answers_without_login_and_is_never_cached(client, db):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    assert client.post("/healthz/").status_code == 405
+
+
+def test_the_health_check_says_503_when_the_database_is_gone(client, db, monkeypatch):
+    from django.db import DatabaseError
+
+    from qinqing.views import health
+
+    class Unreachable:
+        def cursor(self):
+            raise DatabaseError("down")
+
+    monkeypatch.setattr(health, "connection", Unreachable())
+    response = client.get("/healthz/")
+    assert response.status_code == 503
+    assert b"database unavailable" in response.content

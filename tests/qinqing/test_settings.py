@@ -85,6 +85,13 @@ def test_wrong_value_names_the_variable():
     assert "QINQING_SESSION_IDLE_MINUTES" in result.stderr
 
 
+def test_production_refuses_to_start_without_postgresql():
+    result = _manage("check", QINQING_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="hall.example")
+    assert result.returncode != 0
+    assert "需要 PostgreSQL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_production_passes_check_deploy_without_warnings():
     result = _manage(
         "check",
@@ -94,6 +101,7 @@ def test_production_passes_check_deploy_without_warnings():
         QINQING_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="hall.example",
+        DATABASE_URL="postgres://qinqing_app@127.0.0.1:5432/qinqing",  # check does not connect
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout

@@ -17,6 +17,7 @@ from qinqing.demo import DEMO_ACCOUNTS
 OBJECTS: dict[str, tuple[str, dict] | int] = {
     "ledger:export_download": ("ledger.Export", {}),
     "ledger:dossier_pdf": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "ledger:export_job": ("ledger.ExportJob", {}),
     "ledger:import_detail": ("ledger.LedgerImport", {}),
     "ledger:import_confirm": ("ledger.LedgerImport", {}),
     "ledger:import_discard": ("ledger.LedgerImport", {}),
@@ -110,7 +111,8 @@ def page_for(name: str) -> Page:
 
 
 def upload_a_ledger() -> None:
-    """The demo data has no Excel import waiting for confirmation: the reform office uploads one."""
+    """The demo data has no Excel import waiting for confirmation, nor a background export: the
+    reform office uploads one and queues the other."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
@@ -125,3 +127,8 @@ def upload_a_ledger() -> None:
         {"file": SimpleUploadedFile("走查台账.xlsx", content, content_type="application/octet-stream")},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    from ledger.models import Export, ExportJob
+
+    ExportJob.objects.create(
+        kind=Export.Kind.LEDGER_XLSX, total=5000, requested_by=User.objects.get(username="demo_office")
+    )

@@ -1,0 +1,338 @@
+"""``make bench``: the whole benchmark, each step in its own process, then the report.
+
+    python -m ledger.bench.run [--scale 10] [--no-load] [--output docs/performance.md]
+
+1. Two PostgreSQL databases next to the test one: ``qinqing_bench_small`` (1,000 projects) and
+   ``qinqing_bench`` (10,000 projects, 100,000 matters; 100,000 and 1,000,000 with ``--scale 10``),
+   migrated and seeded once (a second run reuses them).
+2. The pages with budgets on both, the weekly summary PDF on the large one.
+3. The full-ledger Excel export on the large one, three ways side by side, each in a fresh process:
+   the application's, bare openpyxl write-only, django-import-export.
+4. A load test: gunicorn with the production settings on loopback, 20 concurrent connections from
+   wrk over the ledger, dossiers and to-do lists of three seats.
+5. docs/performance.md: the measured part between its markers is replaced, the analysis kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+WORK = ROOT / "var" / "bench"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# budgets of issue 8
+PAGE_MS = 150
+SUMMARY_MS = 300
+SUMMARY_PDF_S = 3.0
+SCALE_RATIO = 1.5
+BARE_RATIO = 1.3
+IMPORT_EXPORT_SPEEDUP = 2.0
+EXPORT_MB = 200
+LOAD_P95_MS = 300
+LOAD_CONNECTIONS = 20
+LOAD_SECONDS = 20
+
+
+def say(text: str) -> None:
+    print(f">> {text}", flush=True)
+
+
+def base_url() -> str:
+    url = (
+        os.environ.get("DATABASE_URL")
+        or subprocess.run(
+            [str(ROOT / "scripts" / "pg-url.sh")], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("make bench 需要 PostgreSQL（DATABASE_URL 或本机 127.0.0.1:5432）。")
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def ensure_database(url: str, name: str) -> str:
+    """Create database ``name`` (if missing) with the role of ``url``; return its URL."""
+    assert re.fullmatch(r"[a-z_0-9]+", name), name  # our own fixed names only
+    admin = with_database(url, "postgres")
+    exists = subprocess.run(
+        ["psql", admin, "-Atqc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    return with_database(url, name)
+
+
+def manage(database: str, *args: str, env: dict | None = None, capture: bool = False) -> str:
+    environment = {**os.environ, "DATABASE_URL": database, "QINQING_DEBUG": "false", **(env or {})}
+    environment.setdefault("QINQING_ENV", "development")
+    result = subprocess.run(
+        [PY, str(ROOT / "manage.py"), *args], env=environment, check=True, text=True, capture_output=capture
+    )
+    return result.stdout if capture else ""
+
+
+def step_json(database: str, *args: str) -> dict:
+    WORK.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("r", suffix=".json", dir=WORK, delete=False) as handle:
+        path = Path(handle.name)
+    try:
+        manage(database, "bench", *args, "--json", str(path))
+        return json.loads(path.read_text(encoding="utf-8"))
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def prepare(database: str, projects: int) -> None:
+    manage(database, "migrate", "--noinput", "-v", "0")
+    manage(database, "bench", "seed", "--projects", str(projects))
+
+
+def load_test(database: str) -> dict:
+    """gunicorn (production settings, loopback) under wrk: 20 connections for 20 seconds."""
+    if shutil.which("wrk") is None:
+        return {"skipped": "未安装 wrk（apt-get install wrk）"}
+    sessions = step_json(database, "sessions")
+    port = 18765
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "QINQING_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "QINQING_SSL_REDIRECT": "false",
+        "QINQING_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [PY, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    workers = str(2 * (os.cpu_count() or 1) + 1)
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "qinqing.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.5)
+        script = WORK / "load.lua"
+        lines = ["local cases = {"]
+        for _, seat, url in sessions["cases"]:
+            lines.append(f'  {{path = "{url}", cookie = "{sessions["cookies"][seat]}"}},')
+        lines += [
+            "}",
+            "local n = 0",
+            "request = function()",
+            "  n = n + 1",
+            "  local case = cases[(n % #cases) + 1]",
+            '  return wrk.format("GET", case.path, {["Cookie"] = case.cookie})',
+            "end",
+            "local non2xx = 0",
+            "response = function(status, headers, body) if status ~= 200 then non2xx = non2xx + 1 end end",
+            "done = function(summary, latency, requests)",
+            "  local e = summary.errors",
+            '  io.write(string.format("BENCH %d %d %d %.1f %.1f %.1f %.1f\\n", summary.requests,',
+            "    e.connect + e.read + e.write + e.timeout + e.status, summary.duration,",
+            "    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))",
+            "end",
+        ]
+        script.write_text("\n".join(lines), encoding="utf-8")
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(LOAD_CONNECTIONS),
+                "-d",
+                f"{LOAD_SECONDS}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        match = re.search(r"BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)", output)
+        if match is None:
+            return {"skipped": f"wrk 输出无法解析：{output[-500:]}"}
+        requests, errors, duration_us = (int(match.group(i)) for i in (1, 2, 3))
+        p50, p95, p99, worst = (float(match.group(i)) for i in (4, 5, 6, 7))
+        return {
+            "requests": requests,
+            "errors": errors,
+            "rps": round(requests / (duration_us / 1e6), 1),
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "p99_ms": p99,
+            "max_ms": worst,
+            "workers": int(workers),
+            "paths": len(sessions["cases"]),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def verdict(ok: bool) -> str:
+    return "✅ 达标" if ok else "❌ 未达标"
+
+
+def report(small: dict, large: dict, exports: dict, load: dict, scale: int) -> str:
+    m = large["machine"]
+    lines = [
+        START,
+        f"测量时间：{datetime.now().astimezone():%Y-%m-%d %H:%M %z}　机器：{m['cpu']}，{m['cores']} 核，{m['memory_gb']} GiB；"
+        f"Python {m['python']}；{m['database']}。",
+        "",
+        f"数据：小库 {small['projects']:,} 个项目 / {small['matters']:,} 个事项；大库 {large['projects']:,} 个项目 / "
+        f"{large['matters']:,} 个事项（`make bench`{' SCALE=10' if scale == 10 else ''}），每个项目另有 1–2 次来访和相应的档案时间线。",
+        "",
+        "### 页面（服务器端时间，15 次中位数；PostgreSQL）",
+        "",
+        "| 页面 | 查询数（小库 / 大库） | 中位数 ms（小库） | 中位数 ms（大库） | 大库 / 小库 | 预算 | 结论 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    by_label = {row["label"]: row for row in small["pages"]}
+    for row in large["pages"]:
+        base = by_label[row["label"]]
+        ratio = row["median_ms"] / base["median_ms"] if base["median_ms"] else 0
+        budget = SUMMARY_MS if row["label"].startswith("周报") else PAGE_MS
+        ok = row["median_ms"] <= budget and row["queries"] == base["queries"] and ratio <= SCALE_RATIO
+        lines.append(
+            f"| {row['label']} | {base['queries']} / {row['queries']} | {base['median_ms']} | {row['median_ms']} | "
+            f"{ratio:.2f}× | ≤ {budget} ms，查询数不变，≤ {SCALE_RATIO}× | {verdict(ok)} |"
+        )
+    pdf = large["summary_pdf"]
+    lines += [
+        "",
+        f"周报 PDF（上周，大库）：中位数 {pdf['median_ms'] / 1000:.2f} 秒，{pdf['queries']} 次查询；预算 ≤ {SUMMARY_PDF_S} 秒："
+        f"{verdict(pdf['median_ms'] / 1000 <= SUMMARY_PDF_S)}",
+        "",
+        f"### 全量台账 Excel 导出（大库：{large['projects']:,} 个项目 + {large['matters']:,} 个事项，各在独立进程中运行）",
+        "",
+        "| 方式 | 用时（秒） | 文件大小 | 进程峰值内存 | 相对裸 openpyxl |",
+        "|---|---|---|---|---|",
+    ]
+    bare = exports["bare"]["seconds"]
+    for kind, label in (("ours", "本系统导出（样式、预警颜色、脱敏、公式防护）"), ("bare", "裸 openpyxl write-only（同样的行）"),
+                        ("import_export", "django-import-export（同样的查询集）")):  # fmt: skip
+        row = exports[kind]
+        lines.append(
+            f"| {label} | {row['seconds']} | {row['bytes'] / 1e6:.1f} MB | {row['peak_mb']} MB | {row['seconds'] / bare:.2f}× |"
+        )
+    ours, iexport = exports["ours"], exports["import_export"]
+    lines += [
+        "",
+        f"- 本系统 / 裸 openpyxl = {ours['seconds'] / bare:.2f}×，预算 ≤ {BARE_RATIO}×：{verdict(ours['seconds'] / bare <= BARE_RATIO)}",
+        f"- django-import-export / 本系统 = {iexport['seconds'] / ours['seconds']:.2f}×，预算 ≥ {IMPORT_EXPORT_SPEEDUP}×："
+        f"{verdict(iexport['seconds'] / ours['seconds'] >= IMPORT_EXPORT_SPEEDUP)}",
+        f"- 本系统导出的进程峰值内存 {ours['peak_mb']} MB（进程启动后 {ours['start_mb']} MB），预算 < {EXPORT_MB} MB："
+        f"{verdict(ours['peak_mb'] < EXPORT_MB)}",
+        "",
+        "### 负载（gunicorn + PostgreSQL，生产设置，本机回环）",
+        "",
+    ]
+    if "skipped" in load:
+        lines.append(f"未运行：{load['skipped']}")
+    else:
+        lines += [
+            "| 并发连接 | gunicorn 进程 | 持续 | 请求数 | 每秒 | 错误（含非 2xx） | p50 | p95 | p99 | 最大 | 预算 | 结论 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            f"| {LOAD_CONNECTIONS} | {load['workers']} | {LOAD_SECONDS} 秒 | {load['requests']:,} | {load['rps']} | {load['errors']} | "
+            f"{load['p50_ms']} ms | {load['p95_ms']} ms | {load['p99_ms']} ms | {load['max_ms']} ms | p95 ≤ {LOAD_P95_MS} ms，无错误 | "
+            f"{verdict(load['p95_ms'] <= LOAD_P95_MS and load['errors'] == 0)} |",
+            "",
+            f"请求轮流访问 {load['paths']} 个地址：区工改办的工作台账和 10 个项目档案，帮办专员与窗口人员的工作台（待办），"
+            "帮办专员的工作台账；每个地址带登录后的会话 Cookie。",
+        ]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_report(text: str, output: Path) -> None:
+    current = output.read_text(encoding="utf-8") if output.exists() else f"# 性能与容量\n\n{START}\n{END}\n"
+    if START not in current:
+        current += f"\n{START}\n{END}\n"
+    head, rest = current.split(START, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    output.write_text(head + text + tail, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, choices=[1, 10], default=int(os.environ.get("SCALE", "1")))
+    parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    options = parser.parse_args()
+    url = base_url()
+    large_count = 10_000 * options.scale
+    small = ensure_database(url, "qinqing_bench_small")
+    large = ensure_database(url, "qinqing_bench" if options.scale == 1 else "qinqing_bench_x10")
+    say(f"准备小库（1,000 个项目）和大库（{large_count:,} 个项目）")
+    prepare(small, 1_000)
+    prepare(large, large_count)
+    say("测量页面（小库）")
+    small_pages = step_json(small, "pages")
+    say("测量页面（大库）")
+    large_pages = step_json(large, "pages")
+    exports = {}
+    for kind in ("bare", "ours", "import_export"):
+        say(f"全量导出：{kind}")
+        exports[kind] = step_json(large, "export", "--kind", kind)
+    load = {"skipped": "--no-load"} if options.no_load else None
+    if load is None:
+        say(f"负载测试：{LOAD_CONNECTIONS} 个并发连接，{LOAD_SECONDS} 秒")
+        load = load_test(large)
+    text = report(small_pages, large_pages, exports, load, options.scale)
+    write_report(text, Path(options.output))
+    raw = WORK / f"results-{options.scale}x.json"
+    raw.write_text(json.dumps({"small": small_pages, "large": large_pages, "exports": exports, "load": load},
+                              ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+    print(text)
+    say(f"已写入 {options.output}（原始数据 {raw}）")
+
+
+if __name__ == "__main__":
+    main()
