@@ -86,7 +86,9 @@ def test_wrong_value_names_the_variable():
 
 
 def test_production_refuses_to_start_without_postgresql():
-    result = _manage("check", QINQING_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="hall.example")
+    result = _manage(
+        "check", QINQING_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="hall.example"
+    )
     assert result.returncode != 0
     assert "需要 PostgreSQL" in result.stderr
     assert "Traceback" not in result.stderr
