@@ -161,8 +161,11 @@ def warning_state(project: Project) -> str:
     return ProjectMatter.Warning.NORMAL.value if project.timed_open_count else ""
 
 
-def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
+def ledger_rows(projects, *, start: int = 1, user=None, full_phones: bool = False) -> list[LedgerRow]:
     """Rows for the page and the exports; letters show only to those who see whole dossiers.
+
+    The contact's phone is masked, unless ``full_phones`` is asked for and ``user`` may see that
+    project's full number (its own specialist, the reform office): an export that asked for it.
 
     Free text someone typed (the contact's name, problems, resolutions, remarks) goes through
     ``mask_numbers_in`` here, so a phone or ID number typed into it is masked alike on the page, in
@@ -190,7 +193,7 @@ def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
                 name=project.name,
                 code=project.code,
                 builder=project.builder,
-                contact=f"{mask_numbers_in(project.contact_name)} {mask_phone(project.contact_phone)}".strip(),
+                contact=f"{mask_numbers_in(project.contact_name)} {_phone(project, user, full_phones)}".strip(),
                 investment_type=project.investment_type,
                 nature=project.nature,
                 stage=project.current_stage.name if project.current_stage_id else "",
@@ -207,6 +210,17 @@ def ledger_rows(projects, *, start: int = 1, user=None) -> list[LedgerRow]:
             )
         )
     return rows
+
+
+def _phone(project: Project, user, full: bool) -> str:
+    if full and user is not None and user.has_perm("projects.reveal_contact", project):
+        return project.contact_phone
+    return mask_phone(project.contact_phone)
+
+
+def may_export_full_phones(user) -> bool:
+    """Whether the export form offers full phone numbers: to the roles whose work needs them."""
+    return bool(user_roles(user) & {Role.OFFICE, Role.SPECIALIST})
 
 
 def scoped_matters(user, projects: QuerySet[Project]) -> QuerySet[ProjectMatter]:

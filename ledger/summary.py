@@ -113,6 +113,17 @@ class Table:
     rows: list[list] = field(default_factory=list)
     note: str = ""
     empty: str = "无"
+    # the page and the PDF list at most this many rows (the Excel sheet has them all)
+    shown: int | None = None
+
+    @property
+    def listed(self) -> list[list]:
+        return self.rows if self.shown is None else self.rows[: self.shown]
+
+    @property
+    def cut(self) -> int:
+        """How many rows the page and the PDF leave to the Excel sheet."""
+        return max(0, len(self.rows) - len(self.listed))
 
 
 @dataclass
@@ -128,6 +139,10 @@ class Summary:
     @property
     def row_count(self) -> int:
         return sum(len(t.rows) for t in self.tables)
+
+
+# a weekly report lists the longest-overdue matters by name; past this many, the rest are in its Excel
+OVERDUE_SHOWN = 100
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -412,6 +427,7 @@ def build_summary(period: Period) -> Summary:
         "overdue",
         "逾期未办结事项（截至期末）",
         ("项目", "事项", "责任单位", "到期日", "逾期工作日", "帮办专员", "现状"),
+        shown=OVERDUE_SHOWN,
     )
     for pm in overdue:
         due = due_then[pm.pk]

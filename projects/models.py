@@ -401,21 +401,31 @@ class ProjectMatter(models.Model):
 
     def late_on(self, today) -> bool:
         """是否逾期 in the ledger: open and past its due date, or finished after it."""
-        if self.due_on is None:
-            return False
-        if self.is_open:
-            return self.due_on < today
-        return self.status == self.Status.DONE and self.finished_on is not None and self.finished_on > self.due_on
+        return self.late(self.status, self.due_on, self.finished_on, today)
 
     def warning_on(self, today) -> str:
         """正常 / 预警 / 逾期 for an open matter with a deadline; "" otherwise."""
-        if not self.is_open or self.due_on is None:
+        return self.warning(self.status, self.due_on, self.warn_on, today)
+
+    # The same two judgements on plain values, for exports that read matters as rows (values_list)
+    # rather than as model instances: one definition for both.
+    @classmethod
+    def late(cls, status: str, due_on, finished_on, today) -> bool:
+        if due_on is None:
+            return False
+        if status in cls.OPEN_STATUSES:
+            return due_on < today
+        return status == cls.Status.DONE and finished_on is not None and finished_on > due_on
+
+    @classmethod
+    def warning(cls, status: str, due_on, warn_on, today) -> str:
+        if status not in cls.OPEN_STATUSES or due_on is None:
             return ""
-        if self.due_on < today:
-            return self.Warning.OVERDUE
-        if self.warn_on is not None and self.warn_on <= today:
-            return self.Warning.WARNING
-        return self.Warning.NORMAL
+        if due_on < today:
+            return cls.Warning.OVERDUE
+        if warn_on is not None and warn_on <= today:
+            return cls.Warning.WARNING
+        return cls.Warning.NORMAL
 
 
 class MatterPause(models.Model):

@@ -17,6 +17,7 @@ from qinqing import audit
 from qinqing.models import AuditEntry
 
 _LAST_ACTIVITY = "qinqing_last_activity"
+ACTIVITY_STAMP_SECONDS = 30
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -66,7 +67,10 @@ class SessionPolicyMiddleware:
             if request.method == "GET":
                 login_url += "?" + urlencode({"next": request.get_full_path()})
             return _redirect(request, login_url)
-        request.session[_LAST_ACTIVITY] = now
+        # the stamp is renewed at most every ACTIVITY_STAMP_SECONDS: saving the session on every page
+        # would be one database write per request (and a row lock that a person's parallel requests wait on)
+        if last is None or now - float(last) >= ACTIVITY_STAMP_SECONDS:
+            request.session[_LAST_ACTIVITY] = now
         return None
 
     def _password_policy(self, request: HttpRequest) -> HttpResponse | None:

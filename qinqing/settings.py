@@ -151,7 +151,9 @@ PROGRESS_LOOKUP_WINDOW_MINUTES = env_int("QINQING_LOOKUP_WINDOW_MINUTES", 15, mi
 
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("QINQING_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 # The middleware ends an idle session with a message; the cookie age is the server-side backstop.
-SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+# the idle limit, plus the minute by which the activity stamp may lag (qinqing.middleware), so the
+# stored session never expires before the idle check can say why
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60 + 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

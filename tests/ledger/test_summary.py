@@ -605,3 +605,20 @@ def test_the_archive_keeps_dates_in_its_parameters_and_masks_only_typed_numbers(
     export = Export.objects.get(kind=Export.Kind.LEDGER_XLSX)
     assert parse_qs(export.params) == {"q": ["139****2345"], "registered_from": ["2026-01-01"]}
     assert export.described == "查找：139****2345；登记日期从：2026-01-01"
+
+
+def test_a_long_overdue_list_is_cut_on_the_page_and_in_the_pdf_but_whole_in_excel(client_for, week_data, monkeypatch):
+    """A weekly report names the longest-overdue matters; past OVERDUE_SHOWN the page and the PDF
+    say how many more there are, and the Excel sheet lists every one."""
+    from ledger import summary
+
+    monkeypatch.setattr(summary, "OVERDUE_SHOWN", 0)
+    office = client_for(Role.OFFICE)
+    page = office.get(reverse("ledger:summary"), {"week": "2026-W45"}).content.decode()
+    assert "共 1 项，此处列出前 0 项（逾期最久的在前），其余 1 项见周报 Excel" in page
+    assert "新项目" not in page.split('data-testid="summary-overdue"')[1].split("</section>")[0]
+    book = load_workbook(io.BytesIO(office.get(reverse("ledger:summary_xlsx"), {"week": "2026-W45"}).content))
+    assert book["逾期未办结事项（截至期末）"]["A5"].value == "新项目"
+    monkeypatch.setattr(summary, "OVERDUE_SHOWN", 100)
+    page = office.get(reverse("ledger:summary"), {"week": "2026-W45"}).content.decode()
+    assert 'data-testid="summary-overdue-cut"' not in page

@@ -202,8 +202,24 @@ def test_idle_timeout_on_htmx_request_redirects_the_page(db):
     assert response.headers["HX-Redirect"].startswith(reverse("login"))
 
 
-def test_session_cookie_age_is_the_idle_limit(settings):
-    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT_MINUTES * 60 == 30 * 60
+def test_session_cookie_age_is_the_idle_limit_and_the_stamps_lag(settings):
+    from qinqing.middleware import ACTIVITY_STAMP_SECONDS
+
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT_MINUTES * 60 + 60 == 31 * 60
+    assert ACTIVITY_STAMP_SECONDS < 60
+
+
+def test_pages_within_half_a_minute_do_not_save_the_session(client_for):
+    """The activity stamp is renewed at most every 30 seconds: no database write on every page."""
+    from django.contrib.sessions.models import Session
+
+    client = client_for(Role.SPECIALIST)
+    client.get(reverse("ledger:workbench"))
+    key = client.session.session_key
+    saved = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("ledger:workbench"))
+    client.get(reverse("projects:index"))
+    assert Session.objects.get(session_key=key).expire_date == saved
 
 
 def test_disabled_account_with_wrong_password_gets_the_generic_message(db):

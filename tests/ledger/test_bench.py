@@ -1,0 +1,80 @@
+"""make bench's report: budgets judged as issue 8 sets them, and the hand-written analysis in
+docs/performance.md kept when the measured part is rewritten. (The measuring itself is a program,
+run by make bench, not a test.)"""
+
+from __future__ import annotations
+
+from ledger.bench import run
+
+
+def _page(label, queries, ms):
+    return {"label": label, "queries": queries, "median_ms": ms}
+
+
+def _results(*, large_ms=80.0, large_queries=23, summary_ms=250.0, ours=10.0, bare=9.0, iexport=25.0, p95=120.0):
+    machine = {"cpu": "测试机", "cores": 2, "memory_gb": 24, "python": "3.11", "database": "PostgreSQL 15"}
+    small = {"machine": machine, "projects": 1000, "matters": 10000, "summary_pdf": {"median_ms": 900, "queries": 40},
+             "pages": [_page("工作台账（无筛选）", 23, 70.0), _page("周报页（上周）", 50, 200.0),
+                       _page("工作台·待办（帮办专员）", 15, 40.0)]}  # fmt: skip
+    large = {"machine": machine, "projects": 10000, "matters": 100000, "summary_pdf": {"median_ms": 2500, "queries": 40},
+             "pages": [_page("工作台账（无筛选）", large_queries, large_ms), _page("周报页（上周）", 50, summary_ms),
+                       _page("工作台·待办（帮办专员）", 15, 120.0)]}  # fmt: skip
+    exports = {
+        "ours": {
+            "seconds": ours,
+            "bytes": 7e6,
+            "peak_mb": 110,
+            "start_mb": 80,
+            "bare_seconds": bare,
+            "bare_bytes": 7e6,
+            "cells": 1000,
+        },  # fmt: skip
+        "import_export": {"seconds": iexport, "bytes": 6e6, "peak_mb": 500},
+    }
+    run_ = {"requests": 300, "errors": 0, "rps": 8.0, "seconds": 40, "p50_ms": 60.0, "p95_ms": p95, "p99_ms": p95,
+            "max_ms": p95}  # fmt: skip
+    load = {**run_, "workers": 5, "paths": 14, "saturation": {**run_, "seconds": 20}}
+    return small, large, exports, load
+
+
+def _row(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(f"| {label}"))
+
+
+def test_every_budget_met_reads_as_met():
+    text = run.report(*_results(), scale=1)
+    assert "❌" not in text
+    assert "1.11×" in text  # ours / bare
+
+
+def test_a_page_that_grows_or_gains_queries_fails_its_budget():
+    text = run.report(*_results(large_ms=140.0), scale=1)
+    assert "❌" in _row(text, "工作台账（无筛选）")  # 2.0× the small database's time
+    text = run.report(*_results(large_queries=24), scale=1)
+    assert "❌" in _row(text, "工作台账（无筛选）")  # one more query at scale
+    # the to-do list has no time budget of its own, only the query count
+    assert "✅" in _row(text, "工作台·待办（帮办专员）")
+
+
+def test_the_export_ratios_and_the_load_are_judged():
+    text = run.report(*_results(ours=13.0, iexport=20.0, p95=400.0, summary_ms=310.0), scale=1)
+    assert "本系统 / 裸 openpyxl = 1.44×，预算 ≤ 1.3×：❌ 未达标" in text
+    assert "django-import-export / 本系统 = 1.54×，预算 ≥ 2.0×：❌ 未达标" in text
+    assert "❌" in _row(text, "20 个用户")
+    assert "❌" in _row(text, "周报页（上周）")
+
+
+def test_rewriting_the_report_keeps_the_analysis(tmp_path):
+    output = tmp_path / "performance.md"
+    output.write_text(
+        f"# 性能\n\n说明在前。\n\n{run.START}\n旧的表\n{run.END}\n\n## 结果说明\n手写的分析。\n", encoding="utf-8"
+    )
+    run.write_report(f"{run.START}\n新的表\n{run.END}", output)
+    text = output.read_text(encoding="utf-8")
+    assert "说明在前。" in text
+    assert "手写的分析。" in text
+    assert "新的表" in text
+    assert "旧的表" not in text
+    missing = tmp_path / "new.md"
+    run.write_report(f"{run.START}\n表\n{run.END}", missing)
+    assert missing.read_text(encoding="utf-8").count(run.START) == 1
