@@ -15,8 +15,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from qinqing import audit
 from qinqing.models import AuditEntry
+from qinqing.sessions import LAST_ACTIVITY
 
-_LAST_ACTIVITY = "qinqing_last_activity"
+_LAST_ACTIVITY = LAST_ACTIVITY
 ACTIVITY_STAMP_SECONDS = 30
 
 

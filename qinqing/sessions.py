@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth import user_logged_in, user_logged_out
 from django.contrib.sessions.models import Session
 
 from qinqing.models import User, UserSession
 
+# when the session was last active (seconds since the epoch): the idle timeout's clock
+LAST_ACTIVITY = "qinqing_last_activity"
+
 
 def _on_login(sender, request, user, **kwargs):
+    # the clock starts at sign-in, so the first pages after it need not save the session again
+    request.session[LAST_ACTIVITY] = time.time()
     key = request.session.session_key
     if key:
         UserSession.objects.update_or_create(

@@ -126,7 +126,7 @@ def test_the_progress_callback_counts_every_500_projects():
     batches = []
     original = exports.ledger_rows
     try:
-        exports.ledger_rows = lambda batch, start, user: batches.append((start, len(batch))) or []
+        exports.ledger_rows = lambda batch, start, user, full_phones: batches.append((start, len(batch))) or []
         list(exports._rows([Row(n) for n in range(1203)], None, seen.append))
     finally:
         exports.ledger_rows = original
