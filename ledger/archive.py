@@ -63,6 +63,7 @@ def archive_issue(
     row_count: int,
     described: str = "",
     project=None,
+    reveals: bool = False,
 ) -> Export:
     """Store an issued document with who, when, the filter and the row count; audit it.
 
@@ -92,6 +93,15 @@ def archive_issue(
             obj=export,
             detail=f"{export.get_kind_display()}：{title}；{row_count} 行；{described}",
         )
+        if reveals:
+            # full phone numbers in the file: also a reveal of personal data, with its own row
+            audit.record(
+                action=AuditEntry.Action.REVEAL,
+                actor=actor,
+                request=request,
+                obj=export,
+                detail=f"导出含完整联系电话：{row_count} 个项目",
+            )
     return export
 
 

@@ -18,8 +18,7 @@ from django_tasks import task
 from ledger import archive, exports, selectors
 from ledger.filters import filtered_ledger
 from ledger.models import Export, ExportJob
-from qinqing import audit
-from qinqing.models import AuditEntry, User
+from qinqing.models import User
 
 
 def ledger_xlsx(user: User, params: QueryDict, progress=None) -> tuple[bytes, int, str] | None:
@@ -47,17 +46,6 @@ def wants_full_phones(user: User, params: QueryDict) -> bool:
     """Full phone numbers in the export: only if asked for, and only for a role whose work needs them
     (each project's number still only where the person may see it; masked elsewhere)."""
     return params.get("full_phones") == "1" and selectors.may_export_full_phones(user)
-
-
-def record_reveal(user: User, export: Export, request=None) -> None:
-    """An export with full numbers is also a reveal of personal data: its own row in the audit log."""
-    audit.record(
-        action=AuditEntry.Action.REVEAL,
-        actor=user,
-        request=request,
-        obj=export,
-        detail=f"导出含完整联系电话：{export.row_count} 个项目",
-    )
 
 
 def filename_now() -> str:
@@ -105,9 +93,8 @@ def export_ledger_xlsx(job_id: int) -> int | None:
                 filename=filename_now(),
                 row_count=count,
                 described=described,
+                reveals=wants_full_phones(job.requested_by, QueryDict(job.params)),
             )
-            if wants_full_phones(job.requested_by, QueryDict(job.params)):
-                record_reveal(job.requested_by, export)
             ExportJob.objects.filter(pk=job.pk).update(
                 status=ExportJob.Status.DONE, export=export, done=min(count, job.total), total=max(count, job.total),
                 finished_at=timezone.now(),

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -138,22 +137,17 @@ def export_xlsx(request):
         messages.info(request, f"共 {total} 个项目，已转入后台导出，完成后可在本页或“导出记录”中下载。")
         return redirect("ledger:export_job", pk=job.pk)
     content, count, described = tasks.ledger_xlsx(request.user, request.GET)
-    with transaction.atomic():
-        export = archive.archive_issue(
-            request=request,
-            kind=Export.Kind.LEDGER_XLSX,
-            title="工作台账",
-            content=content,
-            content_type=archive.XLSX,
-            filename=tasks.filename_now(),
-            row_count=count,
-            described=described,
-        )
-        if tasks.wants_full_phones(request.user, request.GET):
-            tasks.record_reveal(request.user, export, request)
-    response = archive.file_response(content, content_type=archive.XLSX, filename=export.filename)
-    response["X-Export-Id"] = str(export.pk)
-    return response
+    return archive.issue_response(
+        request,
+        kind=Export.Kind.LEDGER_XLSX,
+        title="工作台账",
+        content=content,
+        content_type=archive.XLSX,
+        filename=tasks.filename_now(),
+        row_count=count,
+        described=described,
+        reveals=tasks.wants_full_phones(request.user, request.GET),
+    )
 
 
 @require_GET
