@@ -62,7 +62,7 @@ def seed(stdout) -> None:
     last_month = Period.of(last_month_end.replace(day=1), last_month_end)
     issued = 0
     for period, kinds in ((last_month, ("pdf",)), (last_week, ("xlsx",))):
-        summary = build_summary(period)
+        summary = build_summary(period, full="xlsx" in kinds)
         for kind in kinds:
             content = (
                 exports.summary_pdf(summary, maker=office.name)

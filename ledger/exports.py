@@ -144,7 +144,11 @@ def _widths(table) -> list[int]:
 
 
 def summary_workbook(summary, *, exporter: str) -> bytes:
-    """The weekly summary as an .xlsx: 概况 first, then one sheet per section, in the page's order."""
+    """The weekly summary as an .xlsx: 概况 first, then one sheet per section, in the page's order.
+    Every row of every section: ``summary`` is built with ``full=True``."""
+    short = [table.title for table in summary.tables if not table.complete]
+    if short:
+        raise ValueError(f"周报 Excel 需要完整的“{'、'.join(short)}”：用 build_summary(period, full=True)")
     stamp = f"期间：{summary.period.label}；制表人：{exporter}；制表时间：{timezone.localtime():%Y-%m-%d %H:%M}"
     heading = f"{settings.HALL_NAME} 亲清帮办服务周报"
     workbook = Workbook(write_only=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
@@ -134,21 +135,61 @@ def ledger_queryset(user, projects: QuerySet[Project], today: date) -> QuerySet[
     if scope is not None:
         visible = visible.filter(scope)
     open_matters = visible.filter(status__in=ProjectMatter.OPEN_STATUSES)
-    return (
-        projects.select_related("specialist", "current_stage")
-        .annotate(
-            matters_total=_count(visible.exclude(status=ProjectMatter.Status.WITHDRAWN)),
-            matters_done=_count(visible.filter(status=ProjectMatter.Status.DONE)),
-            overdue_count=_count(open_matters.filter(due_on__lt=today)),
-            warning_count=_count(open_matters.filter(warn_on__lte=today, due_on__gte=today)),
-            timed_open_count=_count(open_matters.filter(due_on__isnull=False)),
-        )
-        .prefetch_related(
-            Prefetch("consultations", queryset=Consultation.objects.prefetch_related("matters").order_by("visited_at")),
-            Prefetch("letters", queryset=NotificationLetter.objects.order_by("issued_at")),
-            Prefetch("problems", queryset=_problems_for(user).order_by("raised_at", "id")),
-        )
+    return projects.select_related("specialist", "current_stage").annotate(
+        matters_total=_count(visible.exclude(status=ProjectMatter.Status.WITHDRAWN)),
+        matters_done=_count(visible.filter(status=ProjectMatter.Status.DONE)),
+        overdue_count=_count(open_matters.filter(due_on__lt=today)),
+        warning_count=_count(open_matters.filter(warn_on__lte=today, due_on__gte=today)),
+        timed_open_count=_count(open_matters.filter(due_on__isnull=False)),
     )
+
+
+@dataclass
+class _Related:
+    """What a ledger row shows of a project's consultations, letters and problems, read as plain rows
+    (a prefetch would build a queryset and a model instance for each of them, which in a full export
+    costs more than the rows themselves)."""
+
+    consulted: dict[int, list[str]]  # project → the matter names asked about, first visit first
+    visits: dict[int, list[str]]  # project → the kinds of its visits (咨询 / 报件)
+    letters: dict[int, list[str]]  # project → letter numbers, oldest first
+    problems: dict[int, list[tuple[str, str, str]]]  # project → (description, status, resolution), oldest first
+
+
+RELATED_CHUNK = 500
+
+
+def _related(project_ids: list[int], user) -> _Related:
+    related = _Related(defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list))
+    for index in range(0, len(project_ids), RELATED_CHUNK):
+        ids = project_ids[index : index + RELATED_CHUNK]
+        names = defaultdict(list)
+        through = Consultation.matters.through
+        for consultation_id, name in (
+            through.objects.filter(consultation__project_id__in=ids)
+            .order_by("matter__stage__number", "matter_id")
+            .values_list("consultation_id", "matter__name")
+        ):
+            names[consultation_id].append(name)
+        for pk, project_id, kind in (
+            Consultation.objects.filter(project_id__in=ids)
+            .order_by("visited_at", "id")
+            .values_list("pk", "project_id", "kind")
+        ):
+            related.visits[project_id].append(kind)
+            related.consulted[project_id].extend(names.get(pk, ()))
+        for project_id, year, serial in (
+            NotificationLetter.objects.filter(project_id__in=ids)
+            .order_by("issued_at", "id")
+            .values_list("project_id", "year", "serial")
+        ):
+            related.letters[project_id].append(NotificationLetter.number_of(year, serial))
+        for project_id, *problem in (
+            _problems_for(user).filter(project_id__in=ids).order_by("raised_at", "id")
+            .values_list("project_id", "description", "status", "resolution")
+        ):  # fmt: skip
+            related.problems[project_id].append(tuple(problem))
+    return related
 
 
 def warning_state(project: Project) -> str:
@@ -170,21 +211,22 @@ def ledger_rows(projects, *, start: int = 1, user=None, full_phones: bool = Fals
     Free text someone typed (the contact's name, problems, resolutions, remarks) goes through
     ``mask_numbers_in`` here, so a phone or ID number typed into it is masked alike on the page, in
     the Excel and in the PDF."""
+    projects = list(projects)
+    related = _related([project.pk for project in projects], user)
+    open_statuses = set(Problem.OPEN_STATUSES)
     rows = []
     for number, project in enumerate(projects, start=start):
-        consultations = list(project.consultations.all())
-        matter_names = list(dict.fromkeys(m.name for c in consultations for m in c.matters.all()))
-        kinds = [c.kind for c in consultations]
-        consulted = "、".join(matter_names) or ""
+        consulted = "、".join(dict.fromkeys(related.consulted.get(project.pk, ())))
+        kinds = related.visits.get(project.pk, [])
         visits = "，".join(f"{kind} {kinds.count(kind)} 次" for kind in ("咨询", "报件") if kinds.count(kind))
         consulted = "；".join(part for part in (consulted, visits) if part)
-        letters = list(project.letters.all())
-        notified = f"已告知 {len(letters)} 次（{letters[-1].number}）" if letters else "未告知"
+        letters = related.letters.get(project.pk, [])
+        notified = f"已告知 {len(letters)} 次（{letters[-1]}）" if letters else "未告知"
         if user is not None and not sees_whole_dossier(user, project):
             notified = "—"
-        problems = list(project.problems.all())
-        open_problems = [p for p in problems if p.is_open]
-        closed = [p for p in problems if not p.is_open]
+        problems = related.problems.get(project.pk, [])
+        open_problems = [(text, status) for text, status, _ in problems if status in open_statuses]
+        closed = [(status, resolution) for _, status, resolution in problems if status not in open_statuses]
         rows.append(
             LedgerRow(
                 number=number,
@@ -202,8 +244,8 @@ def ledger_rows(projects, *, start: int = 1, user=None, full_phones: bool = Fals
                 notified=notified,
                 progress=f"{project.matters_done}/{project.matters_total}",
                 # masked before shortening, so a cut never leaves part of a number unmasked
-                problems="；".join(f"{mask_numbers_in(p.description)[:40]}（{p.status}）" for p in open_problems),
-                solved="；".join(f"{p.status}：{mask_numbers_in(p.resolution)[:60]}" for p in closed),
+                problems="；".join(f"{mask_numbers_in(text)[:40]}（{status}）" for text, status in open_problems),
+                solved="；".join(f"{status}：{mask_numbers_in(resolution)[:60]}" for status, resolution in closed),
                 completed_on=project.completed_on,
                 note=mask_numbers_in(project.note),
                 warning=warning_state(project),

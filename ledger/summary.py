@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from followups import selectors as followup_selectors
 from ledger import charts
-from projects.models import Consultation, Feedback, Project, ProjectMatter, Stage
+from projects.models import Consultation, Feedback, MatterPause, Project, ProjectMatter, Stage
 from qinqing.masking import mask_numbers_in
 from qinqing.models import Department, User
 from qinqing.roles import Role
@@ -115,6 +116,16 @@ class Table:
     empty: str = "无"
     # the page and the PDF list at most this many rows (the Excel sheet has them all)
     shown: int | None = None
+    # how many rows the section has, where ``rows`` holds only the listed ones (built with full=False)
+    total: int | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) if self.total is None else self.total
+
+    @property
+    def complete(self) -> bool:
+        return len(self.rows) == self.count
 
     @property
     def listed(self) -> list[list]:
@@ -123,7 +134,7 @@ class Table:
     @property
     def cut(self) -> int:
         """How many rows the page and the PDF leave to the Excel sheet."""
-        return max(0, len(self.rows) - len(self.listed))
+        return max(0, self.count - len(self.listed))
 
 
 @dataclass
@@ -138,7 +149,19 @@ class Summary:
 
     @property
     def row_count(self) -> int:
-        return sum(len(t.rows) for t in self.tables)
+        return sum(t.count for t in self.tables)
+
+
+class Finished(NamedTuple):
+    """A matter finished in the period, as the timeliness tables need it."""
+
+    id: int
+    unit_id: int
+    stage_id: int
+    status: str
+    accepted_on: date | None
+    due_on: date | None
+    finished_on: date
 
 
 # a weekly report lists the longest-overdue matters by name; past this many, the rest are in its Excel
@@ -206,7 +229,7 @@ def _matter_states(end: date, end_at: datetime, cut: date) -> tuple[list[dict], 
         .annotate(n=Count("id"))
         .order_by()
     ]
-    overdue = list(unchanged.filter(open_now, due_on__lt=cut).values_list("id", "due_on"))
+    overdue = list(unchanged.filter(open_now, due_on__lt=cut).values_list("id", "due_on").order_by())
     then = _latest_before(history, changed, end_at, ("status", "due_on"))
     current = base.filter(id__in=changed).values(
         "id", "status", "due_on", "accepted_on", "finished_on", "matter__stage_id", "unit_id", "project__specialist_id"
@@ -276,8 +299,11 @@ def _names(model, ids) -> dict[int, str]:
     return dict(model.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
-def build_summary(period: Period) -> Summary:
-    """Every figure of the weekly summary for ``period`` (the reform office sees the whole district)."""
+def build_summary(period: Period, *, full: bool = False) -> Summary:
+    """Every figure of the weekly summary for ``period`` (the reform office sees the whole district).
+
+    The page and the PDF list the first ``Table.shown`` rows of a long table; ``full`` (the Excel sheet)
+    reads every row."""
     start_at, end_at = period.bounds()
     start, end = period.start, period.end
     calendar = WorkCalendar()
@@ -352,14 +378,27 @@ def build_summary(period: Period) -> Summary:
 
     # matters accepted and completed in the period; timeliness per unit and per stage
     accepted = list(
-        ProjectMatter.objects.filter(accepted_on__range=(start, end)).values_list("unit_id", "matter__stage_id")
+        ProjectMatter.objects.filter(accepted_on__range=(start, end))
+        .values_list("unit_id", "matter__stage_id")
+        .order_by()
     )
-    finished = list(
-        ProjectMatter.objects.filter(finished_on__range=(start, end), status__in=ProjectMatter.FINAL_STATUSES)
-        .select_related("matter")
-        .prefetch_related("pauses")
-        .only("id", "unit_id", "matter__stage_id", "status", "accepted_on", "due_on", "finished_on")
+    # read as rows (a model instance per finished matter costs more than the figures themselves)
+    finished_in_period = ProjectMatter.objects.filter(
+        finished_on__range=(start, end), status__in=ProjectMatter.FINAL_STATUSES
     )
+    finished = [
+        Finished(*row)
+        for row in finished_in_period.values_list(
+            "id", "unit_id", "matter__stage_id", "status", "accepted_on", "due_on", "finished_on"
+        ).order_by()
+    ]
+    pauses_of = defaultdict(list)
+    for matter_id, paused_on, resumed_on in (
+        MatterPause.objects.filter(project_matter__in=finished_in_period.filter(status=ProjectMatter.Status.DONE))
+        .values_list("project_matter_id", "paused_on", "resumed_on")
+        .order_by()
+    ):
+        pauses_of[matter_id].append((paused_on, resumed_on))
     done = [pm for pm in finished if pm.status == ProjectMatter.Status.DONE]
     refused = sum(1 for pm in finished if pm.status == ProjectMatter.Status.REFUSED)
 
@@ -385,15 +424,13 @@ def build_summary(period: Period) -> Summary:
         late_n = _weighted(matter_rows, lambda r: group(r["unit"], r["stage"]), lambda r: r["late"])
         by_group = defaultdict(list)
         for pm in done:
-            by_group[group(pm.unit_id, pm.matter.stage_id)].append(pm)
+            by_group[group(pm.unit_id, pm.stage_id)].append(pm)
         for key_id, name in names:
             items = by_group.get(key_id, [])
             timed = [pm for pm in items if pm.due_on]
             on_time = sum(1 for pm in timed if pm.finished_on <= pm.due_on)
             spans = [
-                calendar.workdays_between(
-                    pm.accepted_on, pm.finished_on, [(p.paused_on, p.resumed_on) for p in pm.pauses.all()]
-                )
+                calendar.workdays_between(pm.accepted_on, pm.finished_on, pauses_of.get(pm.id, ()))
                 for pm in items
                 if pm.accepted_on
             ]
@@ -416,31 +453,35 @@ def build_summary(period: Period) -> Summary:
     on_time_all = sum(1 for pm in timed_done if pm.finished_on <= pm.due_on)
 
     # overdue matters at the end of the period, by name
-    overdue = list(
-        ProjectMatter.objects.filter(pk__in=overdue_ids)
-        .select_related("project", "project__specialist", "matter", "unit")
-        .prefetch_related("pauses")
-        .order_by("due_on", "id")
-    )
-    due_then = dict(overdue_pairs)
+    # longest overdue first, by the due date as it stood then; the names are read for the listed rows only
+    # unless the whole list is wanted (the Excel sheet)
+    overdue_pairs.sort(key=lambda pair: (pair[1], pair[0]))
+    listed = overdue_pairs if full else overdue_pairs[:OVERDUE_SHOWN]
+    details = {
+        row[0]: row[1:]
+        for row in ProjectMatter.objects.filter(pk__in=[pk for pk, _ in listed])
+        .values_list(
+            "id",
+            "project__name",
+            "matter__name",
+            "unit__name",
+            "project__specialist__display_name",
+            "project__specialist__username",
+            "status",
+        )
+        .order_by()  # fmt: skip
+    }
     overdue_table = Table(
         "overdue",
         "逾期未办结事项（截至期末）",
         ("项目", "事项", "责任单位", "到期日", "逾期工作日", "帮办专员", "现状"),
         shown=OVERDUE_SHOWN,
+        total=len(overdue_pairs),
     )
-    for pm in overdue:
-        due = due_then[pm.pk]
+    for pk, due in listed:
+        project, matter, unit, specialist, username, status = details[pk]
         overdue_table.rows.append(
-            [
-                pm.project.name,
-                pm.matter.name,
-                pm.unit.name,
-                due,
-                calendar.workdays_between(due, cut),
-                pm.project.specialist.name,
-                pm.status,
-            ]
+            [project, matter, unit, due, calendar.workdays_between(due, cut), specialist or username, status]
         )
 
     # the problems raised at the windows

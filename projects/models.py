@@ -288,7 +288,11 @@ class NotificationLetter(AppendOnlyModel):
 
     @property
     def number(self) -> str:
-        return f"江北帮办告〔{self.year}〕{self.serial:04d}号"
+        return self.number_of(self.year, self.serial)
+
+    @staticmethod
+    def number_of(year: int, serial: int) -> str:
+        return f"江北帮办告〔{year}〕{serial:04d}号"
 
 
 class ProjectMatterQuerySet(models.QuerySet):

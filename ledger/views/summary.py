@@ -67,7 +67,7 @@ def export_xlsx(request):
     form, period = _period(request)
     if period is None:
         return _refuse(request, form)
-    result = build_summary(period)
+    result = build_summary(period, full=True)
     return archive.issue_response(
         request,
         kind=Export.Kind.SUMMARY_XLSX,

@@ -622,3 +622,50 @@ def test_a_long_overdue_list_is_cut_on_the_page_and_in_the_pdf_but_whole_in_exce
     monkeypatch.setattr(summary, "OVERDUE_SHOWN", 100)
     page = office.get(reverse("ledger:summary"), {"week": "2026-W45"}).content.decode()
     assert 'data-testid="summary-overdue-cut"' not in page
+
+
+def test_the_page_reads_only_the_listed_overdue_matters_longest_overdue_first(week_data, monkeypatch):
+    """GIVEN three matters overdue at the end of the week, due on different days, and a page that lists two
+    THEN the page's summary holds the two longest overdue, knows there are three, and leaves one to the
+    Excel; the full summary (for the Excel) holds all three in the same order; the Excel refuses a
+    summary built for the page rather than silently writing a short sheet."""
+    from ledger import exports, summary
+
+    overdue = week_data["overdue"]
+    for due in (date(2026, 11, 2), date(2026, 11, 4)):
+        matter = ProjectMatterFactory(project=overdue.project, status="已受理", accepted_on=date(2026, 10, 26),
+                                      due_on=due, time_limit_workdays=3)  # fmt: skip
+        _history_before(matter, at(date(2026, 10, 26)))
+    monkeypatch.setattr(summary, "OVERDUE_SHOWN", 2)
+    page = build_summary(WEEK).table("overdue")
+    assert [row[3] for row in page.rows] == [date(2026, 11, 2), date(2026, 11, 4)]
+    assert (page.count, len(page.listed), page.cut, page.complete) == (3, 2, 1, False)
+    assert dict(build_summary(WEEK).figures)["期末逾期事项"] == 3
+    whole = build_summary(WEEK, full=True).table("overdue")
+    assert [row[3] for row in whole.rows] == [date(2026, 11, 2), date(2026, 11, 4), date(2026, 11, 5)]
+    assert (whole.count, whole.cut, whole.complete) == (3, 1, True)
+    assert build_summary(WEEK).row_count == build_summary(WEEK, full=True).row_count
+    with pytest.raises(ValueError, match="逾期未办结事项"):
+        exports.summary_workbook(build_summary(WEEK), exporter="测试")
+    book = load_workbook(io.BytesIO(exports.summary_workbook(build_summary(WEEK, full=True), exporter="测试")))
+    assert [book["逾期未办结事项（截至期末）"][f"D{r}"].value.date() for r in (5, 6, 7)] == [
+        date(2026, 11, 2), date(2026, 11, 4), date(2026, 11, 5),
+    ]  # fmt: skip
+
+
+def test_the_summary_reads_as_many_queries_with_a_long_overdue_list(week_data, monkeypatch):
+    """Reading the listed overdue matters' names is one query, however many are overdue."""
+    from ledger import summary
+
+    monkeypatch.setattr(summary, "OVERDUE_SHOWN", 2)
+    with CaptureQueriesContext(connection) as one:
+        build_summary(WEEK)
+    overdue = week_data["overdue"]
+    for day in range(2, 5):
+        matter = ProjectMatterFactory(project=overdue.project, status="已受理", accepted_on=date(2026, 10, 26),
+                                      due_on=date(2026, 11, day), time_limit_workdays=3)  # fmt: skip
+        _history_before(matter, at(date(2026, 10, 26)))
+    with CaptureQueriesContext(connection) as many:
+        result = build_summary(WEEK)
+    assert result.table("overdue").count == 4
+    assert len(many) == len(one)
