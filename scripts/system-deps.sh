@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Ensure the Debian packages the system needs. Usage: system-deps.sh run|test|bench
 #   run:  fonts and libraries for PDF output (WeasyPrint), python3-venv if missing
-#   test: the same, plus Chromium for browser tests and poppler-utils (pdffonts) for PDF tests
-#   bench: the same as run, plus wrk (the load generator) and the PostgreSQL client
+#   test: the same, plus Chromium for browser tests, poppler-utils (pdffonts) for PDF tests and nginx
+#         (its own check of the configuration the load test puts in front of gunicorn)
+#   bench: the same as run, plus wrk (the load generator), nginx (in front of gunicorn, as in
+#          production) and the PostgreSQL client
 # As root, missing packages are installed with apt-get; otherwise the one command to run is printed.
 set -euo pipefail
 mode="${1:-run}"
 
 packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = "test" ]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium poppler-utils nginx)
 fi
 if [ "$mode" = "bench" ]; then
-  packages+=(wrk postgresql-client)
+  packages+=(wrk postgresql-client nginx)
 fi
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   packages+=(python3-venv)

@@ -78,3 +78,45 @@ def test_rewriting_the_report_keeps_the_analysis(tmp_path):
     missing = tmp_path / "new.md"
     run.write_report(f"{run.START}\n表\n{run.END}", missing)
     assert missing.read_text(encoding="utf-8").count(run.START) == 1
+
+
+def test_the_load_report_names_the_server_time_of_each_kind_of_page():
+    """The access log's lines (path, status, ms) per kind of page: paths shared by several seats count
+    together, other paths (static files) are left out, and a status other than 200 is counted."""
+    cases = [("工作台账", "demo_office", "/ledger/"), ("项目档案", "demo_office", "/projects/1/"),
+             ("项目档案", "demo_office", "/projects/2/"), ("工作台账（帮办专员）", "demo_specialist", "/ledger/")]  # fmt: skip
+    log = "\n".join(["/ledger/ 200 90", "/ledger/ 200 110", "/ledger/ 500 300", "/projects/1/ 200 40",
+                     "/projects/2/ 200 60", "/static/app.css 200 1", "not a line"])  # fmt: skip
+    rows = run.server_times(log, cases)
+    assert rows == [
+        {"label": "工作台账 / 工作台账（帮办专员）", "n": 3, "p50_ms": 110.0, "p95_ms": 300.0, "failures": 1},
+        {"label": "项目档案", "n": 2, "p50_ms": 60.0, "p95_ms": 60.0, "failures": 0},
+    ]
+    small, large, exports, load = _results()
+    text = run.report(small, large, exports, {**load, "by_page": rows}, scale=1)
+    assert "| 工作台账 / 工作台账（帮办专员） | 3 | 110 ms | 300 ms | 1 |" in text
+    assert "nginx" in _row(text, "20 个用户")
+
+
+def test_the_load_test_runs_behind_the_production_nginx_part(tmp_path):
+    """The load test's nginx includes deploy/nginx-app.conf, the file the production HTTPS server
+    includes, and nginx accepts the result."""
+    import shutil
+    import subprocess
+
+    text = run.nginx_config(tmp_path, 18764, 18765)
+    assert f"include {run.ROOT / 'deploy' / 'nginx-app.conf'};" in text
+    assert "server 127.0.0.1:18765" in text
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not shutil.which(nginx):
+        import os
+
+        import pytest
+
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is installed by scripts/system-deps.sh test")
+        pytest.skip("nginx not installed")
+    config = tmp_path / "nginx.conf"
+    config.write_text(text, encoding="utf-8")
+    result = subprocess.run([nginx, "-t", "-c", str(config)], capture_output=True, text=True)  # noqa: S603
+    assert result.returncode == 0, result.stderr

@@ -264,8 +264,14 @@ def _nginx_directives(text: str) -> list[tuple[tuple[str, ...], str, list[str]]]
     return found
 
 
+INCLUDE_APP = "include snippets/qinqing-app.conf;"
+
+
 def _nginx() -> list[tuple[tuple[str, ...], str, list[str]]]:
-    return _nginx_directives((DEPLOY / "nginx.conf").read_text(encoding="utf-8"))
+    """The site as nginx reads it: deploy/nginx.conf with deploy/nginx-app.conf in place of its include."""
+    site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    assert site.count(INCLUDE_APP) == 1, "the HTTPS server block includes the application part once"
+    return _nginx_directives(site.replace(INCLUDE_APP, (DEPLOY / "nginx-app.conf").read_text(encoding="utf-8")))
 
 
 def _size_in_bytes(value: str) -> int:
@@ -477,3 +483,53 @@ def test_the_doc_links_the_backup_and_decision_documents_instead_of_repeating_th
     assert "qinqing_auditentry" in doc
     assert "db_worker" in doc
     assert "DISABLE_SERVER_SIDE_CURSORS" in doc
+
+
+def test_nginx_accepts_the_production_site(tmp_path):
+    """`nginx -t` on deploy/nginx.conf with deploy/nginx-app.conf in place of its snippet, as installed in
+    section 二 (a throw-away certificate stands in for the unit's; log files go to a temporary folder)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists() or not shutil.which("openssl"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx and openssl are installed by scripts/system-deps.sh test")
+        pytest.skip("nginx or openssl not installed")
+    key, cert = tmp_path / "site.key", tmp_path / "site.pem"
+    openssl = shutil.which("openssl")
+    subject = "/CN=qqbb.jiangbei.gov.cn"
+    made = subprocess.run(  # noqa: S603
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            subject,
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    site = site.replace(INCLUDE_APP, f"include {DEPLOY / 'nginx-app.conf'};")
+    site = site.replace("/etc/nginx/tls/qqbb.jiangbei.gov.cn.fullchain.pem", str(cert))
+    site = site.replace("/etc/nginx/tls/qqbb.jiangbei.gov.cn.key", str(key))
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    temp = " ".join(
+        f"{name}_temp_path {tmp_path / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path / 'nginx.pid'}; error_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{ access_log off; {temp} include {tmp_path / 'site.conf'}; }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)  # noqa: S603
+    assert result.returncode == 0, result.stderr
