@@ -120,3 +120,23 @@ def test_the_load_test_runs_behind_the_production_nginx_part(tmp_path):
     config.write_text(text, encoding="utf-8")
     result = subprocess.run([nginx, "-t", "-c", str(config)], capture_output=True, text=True)  # noqa: S603
     assert result.returncode == 0, result.stderr
+
+
+def test_with_scale_10_the_pages_are_judged_at_100000_projects_against_1000():
+    """SCALE=10 adds a third column: the page budget (time, same queries, ratio) is judged at 100,000
+    projects against 1,000; the weekly summary's budget stays on the 10,000-project data set."""
+    small, large, exports, load = _results()
+    huge = {**large, "projects": 100000, "matters": 1000000,
+            "pages": [_page("工作台账（无筛选）", 23, 100.0), _page("周报页（上周）", 50, 2000.0),
+                      _page("工作台·待办（帮办专员）", 15, 600.0)]}  # fmt: skip
+    text = run.report(small, large, exports, load, scale=10, huge=huge)
+    assert "十倍库 100,000 个项目 / 1,000,000 个事项" in text
+    assert _row(text, "工作台账（无筛选）").startswith(
+        "| 工作台账（无筛选） | 23 / 23 / 23 | 70.0 | 80.0 | 100.0 | 1.43× |"
+    )
+    assert "✅" in _row(text, "工作台账（无筛选）")
+    assert "✅" in _row(text, "周报页（上周）")  # 250 ms at 10,000 projects
+    slow = {**huge, "pages": [_page("工作台账（无筛选）", 23, 110.0), *huge["pages"][1:]]}
+    assert "❌" in _row(run.report(small, large, exports, load, scale=10, huge=slow), "工作台账（无筛选）")
+    more = {**huge, "pages": [_page("工作台账（无筛选）", 24, 90.0), *huge["pages"][1:]]}
+    assert "❌" in _row(run.report(small, large, exports, load, scale=10, huge=more), "工作台账（无筛选）")
