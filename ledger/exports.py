@@ -39,6 +39,9 @@ LEDGER_WIDTHS = (6, 12, 28, 26, 26, 18, 10, 8, 18, 10, 30, 26, 10, 30, 30, 12, 2
 MATTER_WIDTHS = (28, 30, 22, 10, 12, 10, 12, 10, 12, 8, 10)
 
 
+# projects read, turned into rows and reported to ``progress`` at a time
+BATCH = 2000
+
 MATTER_FIELDS = (
     "project__name",
     "matter__name",
@@ -71,7 +74,7 @@ def _matter_rows(matters, today: date):
             status,
             finished_on,
             "是" if late(status, due_on, finished_on, today) else "否",
-            warning(status, due_on, warn_on, today),
+            warning(status, due_on, warn_on, today) or None,  # no deadline: an empty cell
         ]
 
 
@@ -87,11 +90,11 @@ def ledger_workbook(
 ) -> tuple[bytes, int]:
     """The ledger and its matters (a queryset, read as rows) as an .xlsx; returns the bytes and the
     number of projects.
-    ``progress`` is told the number of projects written so far, every 500."""
+    ``progress`` is told the number of projects written so far, every ``BATCH``."""
     today = timezone.localdate()
     stamp = f"查询条件：{described}；导出人：{exporter}；导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"
     workbook = Workbook(write_only=True)
-    rows = ([*row.cells(), row.warning] for row in _rows(projects, user, progress, full_phones))
+    rows = ([*row.cells(), row.warning or None] for row in _rows(projects, user, today, progress, full_phones))
     count = write_sheet(
         workbook,
         "工作台账",
@@ -118,20 +121,20 @@ def ledger_workbook(
 
 
 def _rows(
-    projects, user, progress: Callable[[int], None] | None = None, full_phones: bool = False
+    projects, user, today: date, progress: Callable[[int], None] | None = None, full_phones: bool = False
 ) -> Iterable[LedgerRow]:
     number = 1
     batch = []
     for project in projects:
         batch.append(project)
-        if len(batch) == 500:
-            yield from ledger_rows(batch, start=number, user=user, full_phones=full_phones)
+        if len(batch) == BATCH:
+            yield from ledger_rows(batch, start=number, user=user, full_phones=full_phones, today=today)
             number += len(batch)
             batch = []
             if progress is not None:
                 progress(number - 1)
     if batch:
-        yield from ledger_rows(batch, start=number, user=user, full_phones=full_phones)
+        yield from ledger_rows(batch, start=number, user=user, full_phones=full_phones, today=today)
 
 
 def _widths(table) -> list[int]:

@@ -27,11 +27,10 @@ def ledger_xlsx(user: User, params: QueryDict, progress=None) -> tuple[bytes, in
     filterset, filtered = filtered_ledger(user, params)
     if filtered is None:
         return None
-    today = timezone.localdate()
     full_phones = wants_full_phones(user, params)
     described = filterset.describe() + ("（含完整联系电话）" if full_phones else "")
     content, count = exports.ledger_workbook(
-        projects=selectors.ledger_queryset(user, filtered, today).iterator(chunk_size=500),
+        projects=selectors.ledger_queryset(filtered).iterator(chunk_size=exports.BATCH),
         matters=selectors.scoped_matters(user, filtered),
         described=described,
         exporter=user.name,

@@ -29,7 +29,7 @@ def index(request):
     ids = list(page.object_list)
     place = {pk: index for index, pk in enumerate(ids)}
     projects = sorted(
-        selectors.ledger_queryset(request.user, filtered.model.objects.filter(pk__in=ids), today),
+        selectors.ledger_queryset(filtered.model.objects.filter(pk__in=ids)),
         key=lambda project: place[project.pk],
     )
     return render(
@@ -38,7 +38,7 @@ def index(request):
         {
             "filter": filterset,
             "page": page,
-            "rows": selectors.ledger_rows(projects, start=page.start_index(), user=request.user),
+            "rows": selectors.ledger_rows(projects, start=page.start_index(), user=request.user, today=today),
             "columns": selectors.LEDGER_COLUMNS,
             "described": filterset.describe(),
             "may_full_phones": selectors.may_export_full_phones(request.user),
@@ -98,7 +98,7 @@ def export_pdf(request):
             request, f"当前条件下有 {total} 个项目，PDF 最多 {PDF_MAX_ROWS} 个；请缩小查询范围，或导出 Excel。"
         )
         return redirect(f"{reverse('ledger:index')}?{request.GET.urlencode()}")
-    rows = selectors.ledger_rows(selectors.ledger_queryset(request.user, projects, today), user=request.user)
+    rows = selectors.ledger_rows(selectors.ledger_queryset(projects), user=request.user, today=today)
     made_at = timezone.localtime()
     content = render_pdf(
         "ledger/ledger_print.html",

@@ -4,6 +4,7 @@ worker, progress shown, the file put in the archive as issued; the request never
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -114,7 +115,7 @@ def test_a_job_that_fails_says_so_and_leaves_no_file(office):
     assert "hx-trigger" not in page
 
 
-def test_the_progress_callback_counts_every_500_projects():
+def test_the_progress_callback_counts_every_batch_of_projects():
     from ledger import exports
 
     seen = []
@@ -126,9 +127,10 @@ def test_the_progress_callback_counts_every_500_projects():
     batches = []
     original = exports.ledger_rows
     try:
-        exports.ledger_rows = lambda batch, start, user, full_phones: batches.append((start, len(batch))) or []
-        list(exports._rows([Row(n) for n in range(1203)], None, seen.append))
+        exports.ledger_rows = lambda batch, start, user, full_phones, today: batches.append((start, len(batch))) or []
+        list(exports._rows([Row(n) for n in range(2 * exports.BATCH + 203)], None, date(2026, 12, 2), seen.append))
     finally:
         exports.ledger_rows = original
-    assert seen == [500, 1000]
-    assert batches == [(1, 500), (501, 500), (1001, 203)]
+    size = exports.BATCH
+    assert seen == [size, 2 * size]
+    assert batches == [(1, size), (size + 1, size), (2 * size + 1, 203)]

@@ -45,10 +45,19 @@ def _values(sheet, row: int) -> list:
 
 
 def _fill(cell) -> str | None:
-    """The cell's solid fill colour as RRGGBB, or None when it has none."""
-    if cell.fill is None or cell.fill.fill_type != "solid":
-        return None
-    return cell.fill.fgColor.rgb[-6:]
+    """The fill colour (RRGGBB) a spreadsheet shows on ``cell``: its own solid fill, else that of the
+    first conditional-formatting rule ``value equals "…"`` of a range holding it that its value
+    meets (the only kind of rule the exports write), or None."""
+    if cell.fill is not None and cell.fill.fill_type == "solid":
+        return cell.fill.fgColor.rgb[-6:]
+    for formatting in cell.parent.conditional_formatting:
+        if cell.coordinate not in formatting.sqref:
+            continue
+        for rule in formatting.rules:
+            assert (rule.type, rule.operator) == ("cellIs", "equal"), rule
+            if cell.value is not None and rule.formula == [f'"{cell.value}"']:
+                return rule.dxf.fill.bgColor.rgb[-6:]
+    return None
 
 
 def _open_matter(project, *, due_on, warn_on, name=None):
