@@ -388,8 +388,9 @@ class ProjectMatter(models.Model):
         indexes = [
             # a unit's matters list and the warning filters: open matters by unit and due date
             models.Index(fields=["unit", "status", "due_on"], name="pm_unit_status_due_idx"),
-            # the overdue and warning counts across all open matters
-            models.Index(fields=["status", "due_on"], name="pm_status_due_idx"),
+            # the overdue and warning counts across all open matters, and the ledger's 逾期 filter: with
+            # the project in the index, "projects with an overdue matter" is read from the index alone
+            models.Index(fields=["status", "due_on", "project"], name="pm_status_due_project_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,16 +15,17 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from projects.models import Consultation, Matter, Project, ProjectMatter, Stage, TimelineEntry
 from qinqing.models import User
-from qinqing.roles import Role
+from qinqing.roles import Role, ensure_groups
 
 BATCH = 2000
 MATTERS_PER_PROJECT = 10
 MARK = "BENCH"  # every generated project's note starts with it
+PROJECTS_PER_SPECIALIST = 300
 
 _PLACES = [
     "观音桥街道",
@@ -72,7 +73,7 @@ def seed(projects: int, *, out=print, seed_value: int = 20261202) -> None:
         return
     rng = random.Random(seed_value + have)
     today = timezone.localdate()
-    specialists = list(User.objects.filter(groups__name=Role.SPECIALIST, is_active=True))
+    specialists = _specialists(projects)
     stages = list(Stage.objects.order_by("number"))
     matters = list(Matter.objects.filter(is_active=True).select_related("stage"))
     out(f"生成项目 {have + 1}–{projects}（每项 {MATTERS_PER_PROJECT} 个事项）…")
@@ -83,6 +84,37 @@ def seed(projects: int, *, out=print, seed_value: int = 20261202) -> None:
             _batch(rng, number, size, today, specialists, stages, matters)
         number += size
         out(f"  {number} / {projects}")
+    _vacuum()
+
+
+def _specialists(projects: int) -> list[User]:
+    """One specialist for about every PROJECTS_PER_SPECIALIST projects (a hall's caseload over three
+    years), the demo specialists among them: a city with ten times the projects has ten times the
+    staff, not three people with thirty thousand projects each."""
+    existing = list(User.objects.filter(groups__name=Role.SPECIALIST, is_active=True).order_by("pk"))
+    wanted = max(len(existing), projects // PROJECTS_PER_SPECIALIST)
+    group = ensure_groups()[Role.SPECIALIST]
+    have = User.objects.filter(username__startswith="bench_specialist_").count()
+    new = [
+        User(username=f"bench_specialist_{n:04d}", display_name=f"专员{n:04d}")
+        for n in range(have + 1, have + 1 + wanted - len(existing))
+    ]
+    for user in new:
+        user.set_unusable_password()
+    User.objects.bulk_create(new, batch_size=BATCH)
+    created = list(User.objects.filter(username__in=[u.username for u in new]))
+    User.groups.through.objects.bulk_create([User.groups.through(user=u, group=group) for u in created])
+    return existing + created
+
+
+def _vacuum() -> None:
+    """What autovacuum does on a live database after a bulk load: statistics for the planner and the
+    visibility map that lets PostgreSQL answer from an index alone."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
 
 
 def _batch(rng, start: int, size: int, today, specialists, stages, matters) -> None:

@@ -140,3 +140,22 @@ def test_with_scale_10_the_pages_are_judged_at_100000_projects_against_1000():
     assert "❌" in _row(run.report(small, large, exports, load, scale=10, huge=slow), "工作台账（无筛选）")
     more = {**huge, "pages": [_page("工作台账（无筛选）", 24, 90.0), *huge["pages"][1:]]}
     assert "❌" in _row(run.report(small, large, exports, load, scale=10, huge=more), "工作台账（无筛选）")
+
+
+def test_the_bench_data_grows_its_staff_with_its_projects(db):
+    """The generated hall has a specialist for about every 300 projects (the demo ones among them):
+    ten times the projects means ten times the people, so a specialist's own pages stay the same
+    size; a second run adds only those still missing, and they cannot sign in."""
+    from ledger.bench import seed
+    from qinqing.models import User
+    from qinqing.roles import Role
+    from tests.factories import UserFactory
+
+    demo = [UserFactory(roles=[Role.SPECIALIST]) for _ in range(2)]
+    first = seed._specialists(1500)
+    assert len(first) == 5
+    assert first[:2] == demo
+    assert all(u.groups.filter(name=Role.SPECIALIST).exists() and not u.has_usable_password() for u in first[2:])
+    assert len(seed._specialists(1500)) == 5
+    assert len(seed._specialists(3000)) == 10
+    assert User.objects.filter(username__startswith="bench_specialist_").count() == 8
