@@ -194,6 +194,21 @@ def _weighted(rows, key, where=lambda r: True) -> Counter:
     return counts
 
 
+def _open_and_late(rows, open_statuses) -> tuple[dict[str, Counter], dict[str, Counter]]:
+    """Matters open and overdue at the end, counted by unit, by stage and by specialist, in one pass
+    over the state rows (an overdue matter is an open one)."""
+    keys = ("unit", "stage", "specialist")
+    open_n, late_n = {key: Counter() for key in keys}, {key: Counter() for key in keys}
+    for row in rows:
+        if row["status"] in open_statuses:
+            for key in keys:
+                open_n[key][row[key]] += row["n"]
+            if row["late"]:
+                for key in keys:
+                    late_n[key][row[key]] += row["n"]
+    return open_n, late_n
+
+
 def _latest_before(history, changed, end_at: datetime, fields: tuple[str, ...]) -> dict[int, dict]:
     """The last history row before ``end_at`` of each changed record (deleted ones left out)."""
     latest = (
@@ -402,7 +417,12 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     done = [pm for pm in finished if pm.status == ProjectMatter.Status.DONE]
     refused = sum(1 for pm in finished if pm.status == ProjectMatter.Status.REFUSED)
 
-    def timeliness(key: str, title: str, label: str, names: list[tuple[int, str]], group) -> Table:
+    open_at_end, late_at_end = _open_and_late(matter_rows, open_statuses)
+
+    def timeliness(key: str, title: str, label: str, names: list[tuple[int, str]], by: str) -> Table:
+        def group(unit, stage):
+            return unit if by == "unit" else stage
+
         table = Table(
             key,
             title,
@@ -420,8 +440,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
             note="按时办结率 = 按时办结 ÷ 有承诺时限的办结事项；办理工作日自受理次日起算，扣除补正材料期间。",
         )
         accepted_n = Counter(group(unit, stage) for unit, stage in accepted)
-        open_n = _weighted(matter_rows, lambda r: group(r["unit"], r["stage"]), lambda r: r["status"] in open_statuses)
-        late_n = _weighted(matter_rows, lambda r: group(r["unit"], r["stage"]), lambda r: r["late"])
+        open_n, late_n = open_at_end[by], late_at_end[by]
         by_group = defaultdict(list)
         for pm in done:
             by_group[group(pm.unit_id, pm.stage_id)].append(pm)
@@ -441,14 +460,10 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
                 table.rows.append(row)
         return table
 
-    unit_ids = (
-        {u for u, _ in accepted}
-        | {pm.unit_id for pm in done}
-        | {r["unit"] for r in matter_rows if r["status"] in open_statuses}
-    )
+    unit_ids = {u for u, _ in accepted} | {pm.unit_id for pm in done} | set(open_at_end["unit"])
     units = sorted(_names(Department, unit_ids).items(), key=lambda kv: kv[1])
-    unit_table = timeliness("units", "各责任单位办理时效", "责任单位", units, lambda unit, stage: unit)
-    stage_table = timeliness("stages", "各阶段办理时效", "阶段", stages, lambda unit, stage: stage)
+    unit_table = timeliness("units", "各责任单位办理时效", "责任单位", units, "unit")
+    stage_table = timeliness("stages", "各阶段办理时效", "阶段", stages, "stage")
     timed_done = [pm for pm in done if pm.due_on]
     on_time_all = sum(1 for pm in timed_done if pm.finished_on <= pm.due_on)
 
@@ -575,8 +590,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
         lambda r: r["specialist"],
         lambda r: r["status"] in (Project.Status.CONSULTING, Project.Status.ACTIVE),
     )
-    open_by = _weighted(matter_rows, lambda r: r["specialist"], lambda r: r["status"] in open_statuses)
-    late_by = _weighted(matter_rows, lambda r: r["specialist"], lambda r: r["late"])
+    open_by, late_by = open_at_end["specialist"], late_at_end["specialist"]
     feedback_by = Counter(
         dict(
             Feedback.objects.filter(told_at__gte=start_at, told_at__lt=end_at)

@@ -159,3 +159,15 @@ def test_the_bench_data_grows_its_staff_with_its_projects(db):
     assert len(seed._specialists(1500)) == 5
     assert len(seed._specialists(3000)) == 10
     assert User.objects.filter(username__startswith="bench_specialist_").count() == 8
+
+
+def test_rounds_of_the_pages_merge_into_the_median_of_their_medians():
+    def result(ms, pdf_ms):
+        return {"machine": {}, "projects": 10, "matters": 100, "summary_pdf": {"median_ms": pdf_ms, "queries": 40},
+                "pages": [_page("工作台账（无筛选）", 23, ms), _page("项目档案页", 23, ms / 2)]}  # fmt: skip
+
+    merged = run.merged([result(50.0, 2000), result(90.0, 2600), result(60.0, 2100)])
+    assert [p["median_ms"] for p in merged["pages"]] == [60.0, 30.0]
+    assert merged["pages"][0]["rounds_ms"] == [50.0, 90.0, 60.0]
+    assert merged["pages"][0]["queries"] == 23
+    assert merged["summary_pdf"]["median_ms"] == 2100
