@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from ledger.models import Export
 from qinqing.demo import DEMO_PASSWORD
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
+from tests.xlsx import shown_fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +71,7 @@ def test_office_exports_the_filtered_ledger_and_fetches_reports_again_from_the_a
     assert [sheet.cell(row=r, column=3).value for r in range(5, 5 + shown)] == names
     for r in range(5, 5 + shown):
         state = sheet.cell(row=r, column=18)
-        assert (state.value, state.fill.fgColor.rgb[-6:]) == ("逾期", RED)
+        assert (state.value, shown_fill(state)) == ("逾期", RED)
 
     # PDF, by clicking: a real document with the filter, the issuing office, page numbers and the rows
     filename, ledger_pdf = _click_download(page, page.get_by_test_id("export-pdf"))

@@ -20,6 +20,7 @@ from qinqing.models import AuditEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_page_size, pdf_text, require_cjk_font
+from tests.xlsx import shown_fill
 from windows import services as window_services
 
 LEDGER_HEADER = [
@@ -42,22 +43,6 @@ def _book(response):
 
 def _values(sheet, row: int) -> list:
     return [c.value for c in sheet[row]]
-
-
-def _fill(cell) -> str | None:
-    """The fill colour (RRGGBB) a spreadsheet shows on ``cell``: its own solid fill, else that of the
-    first conditional-formatting rule ``value equals "…"`` of a range holding it that its value
-    meets (the only kind of rule the exports write), or None."""
-    if cell.fill is not None and cell.fill.fill_type == "solid":
-        return cell.fill.fgColor.rgb[-6:]
-    for formatting in cell.parent.conditional_formatting:
-        if cell.coordinate not in formatting.sqref:
-            continue
-        for rule in formatting.rules:
-            assert (rule.type, rule.operator) == ("cellIs", "equal"), rule
-            if cell.value is not None and rule.formula == [f'"{cell.value}"']:
-                return rule.dxf.fill.bgColor.rgb[-6:]
-    return None
 
 
 def _open_matter(project, *, due_on, warn_on, name=None):
@@ -201,14 +186,14 @@ def test_warning_states_are_coloured_on_both_sheets(client_for):
     assert {name: cell.value for name, cell in states.items()} == {
         "甲逾期": "逾期", "乙预警": "预警", "丙正常": "正常", "丁无事项": None,
     }  # fmt: skip
-    assert {name: _fill(cell) for name, cell in states.items()} == {
+    assert {name: shown_fill(cell) for name, cell in states.items()} == {
         "甲逾期": FILLS["逾期"], "乙预警": FILLS["预警"], "丙正常": FILLS["正常"], "丁无事项": None,
     }  # fmt: skip
     # only the state cell is coloured, not the rest of the row
-    assert _fill(ledger.cell(row=5, column=3)) is None
+    assert shown_fill(ledger.cell(row=5, column=3)) is None
     matters = book["办理事项"]
     by_project = {matters.cell(row=r, column=1).value: matters.cell(row=r, column=11) for r in range(5, 8)}
-    assert {name: (cell.value, _fill(cell)) for name, cell in by_project.items()} == {
+    assert {name: (cell.value, shown_fill(cell)) for name, cell in by_project.items()} == {
         "甲逾期": ("逾期", FILLS["逾期"]), "乙预警": ("预警", FILLS["预警"]), "丙正常": ("正常", FILLS["正常"]),
     }  # fmt: skip
 
