@@ -17,7 +17,6 @@ from qinqing import audit
 from qinqing.models import AuditEntry
 from qinqing.sessions import LAST_ACTIVITY
 
-_LAST_ACTIVITY = LAST_ACTIVITY
 ACTIVITY_STAMP_SECONDS = 30
 
 
@@ -47,7 +46,7 @@ class SessionPolicyMiddleware:
 
     def _idle_timeout(self, request: HttpRequest) -> HttpResponse | None:
         now = time.time()
-        last = request.session.get(_LAST_ACTIVITY)
+        last = request.session.get(LAST_ACTIVITY)
         limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
         if last is not None and now - float(last) > limit:
             user = request.user
@@ -71,7 +70,7 @@ class SessionPolicyMiddleware:
         # the stamp is renewed at most every ACTIVITY_STAMP_SECONDS: saving the session on every page
         # would be one database write per request (and a row lock that a person's parallel requests wait on)
         if last is None or now - float(last) >= ACTIVITY_STAMP_SECONDS:
-            request.session[_LAST_ACTIVITY] = now
+            request.session[LAST_ACTIVITY] = now
         return None
 
     def _password_policy(self, request: HttpRequest) -> HttpResponse | None:
