@@ -11,12 +11,14 @@ from django.utils import timezone
 
 from projects import services
 from projects.catalogue import load_catalogue
-from projects.models import Matter, Project, ProjectMatter
-from qinqing.models import User
+from projects.models import Matter, Project, ProjectMatter, Stage
+from qinqing.models import Department, User
 from qinqing.validators import credit_code_check_char
 from qinqing.workdays import WorkCalendar
 
 S = ProjectMatter.Status
+# the look-up page's address as `make run` serves it (the QR code on the demo letters points there)
+LOOKUP_BASE = "http://127.0.0.1:8000/progress/"
 
 
 def _credit(prefix17: str) -> str:
@@ -228,12 +230,83 @@ def _move(actor: User, project: Project, name: str, steps: list[tuple[str, date,
     return pm
 
 
+# stage number: window name, phone, lead unit, window staff (the window part assigns the staff)
+WINDOWS = {
+    1: ("立项用地规划许可阶段综合窗口", "023-67851101", "区发展改革委", ["sun_window"]),
+    2: ("工程建设许可阶段综合窗口", "023-67851102", "市规划自然资源局江北区分局", ["demo_window"]),
+    3: ("施工许可阶段综合窗口", "023-67851103", "区住房城乡建委", ["demo_window"]),
+    4: ("竣工验收阶段综合窗口", "023-67851104", "区住房城乡建委", ["demo_window", "sun_window"]),
+    5: ("市政公用服务综合窗口", "023-67851105", "区城市管理局", ["sun_window"]),
+    6: ("不动产登记综合窗口", "023-67851106", "区不动产登记中心", ["sun_window"]),
+}
+
+# Matters whose materials the administrator has checked against the district's guides (the rest stay
+# 待核实, so the demo shows both), with the corrections made while checking: material name → changes.
+VERIFIED = {
+    "企业投资项目备案": {},
+    "建设项目用地预审与选址意见书核发": {},
+    "建设用地规划许可证核发": {},
+    "施工图设计文件审查": {},
+    "建设工程消防设计审查": {},
+    "防空地下室建设审批": {},
+    "建筑工程施工许可证核发": {},
+    "城镇污水排入排水管网许可": {},
+    "城市建筑垃圾处置核准": {},
+    "建设工程规划许可证核发": {},
+    "供水接入": {},
+    "排水接入": {},
+}
+CORRECTIONS = {
+    # (matter, material number): changes an administrator made against the district's guide
+    ("施工图设计文件审查", 1): {"form": "原件", "copies": "1份"},
+    ("建筑工程施工许可证核发", 1): {"form": "原件", "copies": "1份", "medium": "纸质和电子"},
+    ("建设工程规划许可证核发", 1): {"form": "原件", "copies": "1份"},
+}
+
+
+def _check_materials(admin: User) -> int:
+    """The administrator confirms the demo matters' materials (with a few corrections), as at the counter."""
+    from projects import catalogue
+
+    count = 0
+    for matter in Matter.objects.filter(name__in=VERIFIED).prefetch_related("materials"):
+        for material in matter.materials.all():
+            changes = CORRECTIONS.get((matter.name, material.position))
+            if changes and not material.verified:
+                fields = {name: getattr(material, name) for name in catalogue.MATERIAL_FIELDS}
+                fields.update(changes)
+                catalogue.material_update(
+                    actor=admin,
+                    request=None,
+                    material_id=material.pk,
+                    version=material.version,
+                    verified=True,
+                    **fields,
+                )
+        count += catalogue.materials_verify(
+            actor=admin,
+            request=None,
+            matter_id=matter.pk,
+            material_ids=[m.pk for m in matter.materials.all() if not m.verified],
+        )
+    return count
+
+
 def seed(stdout) -> None:
     report = load_catalogue()
-    stdout.write(f"事项目录：新建事项 {report.matters_created} 个，已有 {report.matters_kept} 个")
+    stdout.write(
+        f"事项目录：新建事项 {report.matters_created} 个，已有 {report.matters_kept} 个；"
+        f"载入参考材料 {report.materials_created} 项（待核实），集成办理 {report.bundles_created} 个"
+    )
+    for number, (name, phone, lead, _) in WINDOWS.items():
+        Stage.objects.filter(number=number, window_phone="").update(
+            window_name=name, window_phone=phone, lead_unit=Department.objects.filter(name=lead).first()
+        )
     if Project.objects.filter(name=PROJECTS[0][0]).exists():
         stdout.write("项目档案：演示项目已存在，未重复创建")
         return
+    admin = User.objects.get(username="demo_admin")
+    stdout.write(f"事项目录：管理员核实演示事项的申请材料 {_check_materials(admin)} 项，其余待核实")
     clock = _Clock()
     # processing modes the district allows for some matters (an administrator keeps these flags)
     Matter.objects.filter(
@@ -314,14 +387,17 @@ def seed(stdout) -> None:
             actor=project.specialist, request=None, project_id=project.pk, matters=_matters(names)
         )
 
-    def letter(project, names):
+    def letter(project, names, told=()):
         services.letter_issue(
             actor=project.specialist,
             request=None,
             project_id=project.pk,
             matters=_matters(names),
+            guide_told=_matters(told),
             recipient=project.builder,
             policies="本项目可申请“拿地即开工”并联审批，施工许可可分阶段办理。",
+            consultation=project.consultations.first(),
+            lookup_base=LOOKUP_BASE,
         )
 
     # 1. commercial complex, 施工许可阶段: stages 1–2 done, fire review overdue, civil defence paused
@@ -376,7 +452,11 @@ def seed(stdout) -> None:
     _move(li, p_resettle, "城建档案验收", [(S.ACCEPTED, clock.ago(4), "")], mode="容缺受理")
 
     # 4. factory: a new visitor, consulting only, no project code yet, a letter issued
-    letter(p_factory, ["企业投资项目备案", "建设项目用地预审与选址意见书核发", "建设用地规划许可证核发"])
+    letter(
+        p_factory,
+        ["企业投资项目备案", "建设项目用地预审与选址意见书核发", "建设用地规划许可证核发", "固定资产投资项目节能审查"],
+        told=["固定资产投资项目节能审查"],
+    )
     add(p_factory, ["企业投资项目备案", "建设项目用地预审与选址意见书核发"])
 
     # 5. cold-chain logistics: utility connections

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django import forms
 
-from projects.models import Consultation, Feedback, Matter, Project, ProjectMatter, Stage
+from projects.models import Consultation, Feedback, Material, Matter, MatterBundle, Project, ProjectMatter, Stage
 from projects.services import ACTION_LABELS
 from qinqing.forms import StyledForm, StyledFormMixin
 from qinqing.models import Department, User
@@ -19,35 +19,48 @@ from qinqing.validators import (
 
 
 class MatterForm(StyledForm):
+    """A catalogue matter: what the letter and the deadlines read. Moving it to another stage and retiring
+    it are changes of this form too, each kept in the matter's history."""
+
+    stage = forms.ModelChoiceField(label="阶段", queryset=Stage.objects.all())
     name = forms.CharField(label="事项名称", max_length=100, validators=[no_markup])
     category = forms.ChoiceField(label="事项类别", choices=Matter.Category.choices)
     unit = forms.ModelChoiceField(label="责任单位", queryset=Department.objects.filter(is_active=True))
+    handling = forms.ChoiceField(label="办件类型", choices=Matter.Handling.choices, initial=Matter.Handling.PROMISED)
     time_limit_workdays = forms.IntegerField(
         label="承诺时限（工作日）", min_value=0, max_value=365, help_text="0 表示按合同约定（中介服务），不计算到期日。"
     )
     statutory_limit_workdays = forms.IntegerField(
-        label="法定时限（工作日）", min_value=1, max_value=365, required=False, help_text="与承诺时限不同时填写。"
-    )
-    materials = forms.CharField(
-        label="申请材料",
+        label="法定时限（工作日）",
+        min_value=1,
+        max_value=365,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="每行一项材料。",
-        validators=[no_markup],
+        help_text="法律法规规定的时限，与承诺时限分开填写。",
     )
+    channel = forms.CharField(label="办理渠道", max_length=60, required=False, help_text="如：窗口办理或网上办理。")
+    fees = forms.CharField(label="收费标准", max_length=200, required=False)
+    office_address = forms.CharField(
+        label="办理地点", max_length=200, required=False, help_text="空白时告知单印责任单位的地址。"
+    )
+    office_hours = forms.CharField(label="办公时间", max_length=100, required=False)
+    enquiry_phone = forms.CharField(
+        label="咨询电话",
+        max_length=30,
+        required=False,
+        validators=[phone_validator],
+        help_text="空白时用责任单位电话。",
+    )
+    complaint_phone = forms.CharField(label="投诉电话", max_length=30, required=False, validators=[phone_validator])
+    result_name = forms.CharField(label="审批结果名称", max_length=100, required=False)
+    standard_code = forms.CharField(label="国家标准事项编码", max_length=40, required=False)
     note = forms.CharField(label="说明", max_length=200, required=False, validators=[no_markup])
     allows_commitment = forms.BooleanField(label="可告知承诺制", required=False)
     allows_deficiency = forms.BooleanField(label="可容缺受理", required=False)
     allows_parallel = forms.BooleanField(label="可并联审批", required=False)
-    is_active = forms.BooleanField(label="在用", required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def clean_materials(self) -> list[str]:
-        lines = [line.strip() for line in self.cleaned_data["materials"].splitlines() if line.strip()]
-        too_long = [line for line in lines if len(line) > 100]
-        if too_long:
-            raise forms.ValidationError(f"每项材料最多 100 个字符：“{too_long[0][:20]}…”过长。")
-        return lines
+    is_active = forms.BooleanField(label="在用", required=False, initial=True)
+    retired_reason = forms.CharField(
+        label="停用原因", max_length=200, required=False, help_text="取消“在用”时必填，如：已并入开工“一件事”。"
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -55,7 +68,91 @@ class MatterForm(StyledForm):
         statutory = cleaned.get("statutory_limit_workdays")
         if limit is not None and statutory is not None and statutory < limit:
             self.add_error("statutory_limit_workdays", "法定时限不能短于承诺时限。")
+        if "is_active" in cleaned and not cleaned["is_active"] and not cleaned.get("retired_reason", "").strip():
+            self.add_error("retired_reason", "停用事项须写明停用原因。")
         return cleaned
+
+
+class MatterEditForm(MatterForm):
+    reason = forms.CharField(
+        label="修改说明", max_length=200, required=False, help_text="调整阶段、时限等重要修改请简要说明依据。"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+TEMPLATE_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".jpg", ".png")
+TEMPLATE_MAX_BYTES = 10 * 1024 * 1024
+
+
+class MaterialForm(StyledForm):
+    position = forms.IntegerField(
+        label="序号", min_value=1, max_value=999, required=False, help_text="空白时排在最后。"
+    )
+    name = forms.CharField(label="材料名称", max_length=300, validators=[no_markup])
+    form = forms.ChoiceField(label="原件/复印件", choices=[("", "未注明")] + Material.Form.choices, required=False)
+    copies = forms.CharField(label="份数", max_length=60, required=False, help_text="如：1份、4份白图、2套。")
+    medium = forms.ChoiceField(label="载体", choices=Material.Medium.choices, initial=Material.Medium.PAPER)
+    source = forms.ChoiceField(
+        label="来源",
+        choices=Material.Source.choices,
+        initial=Material.Source.APPLICANT,
+        help_text="数据共享可获取的材料在告知单上注明免于提交。",
+    )
+    issuer = forms.CharField(label="出具单位", max_length=60, required=False, help_text="部门核发或数据共享时必填。")
+    required = forms.BooleanField(label="必要材料", required=False, initial=True, help_text="不勾选表示按情形提交。")
+    condition = forms.CharField(label="提交情形", max_length=200, required=False, help_text="如：外商投资项目。")
+    can_defer = forms.BooleanField(label="可容缺（先受理后补交）", required=False)
+    commitment_ok = forms.BooleanField(label="可由告知承诺书替代", required=False)
+    template_file = forms.FileField(
+        label="样表/模板", required=False, help_text="PDF、Word、Excel 或图片，不超过 10 MB。"
+    )
+    remove_template = forms.BooleanField(label="删除现有样表", required=False)
+    note = forms.CharField(label="备注", max_length=300, required=False, validators=[no_markup])
+    reference = forms.CharField(label="资料来源", max_length=500, required=False)
+    verified = forms.BooleanField(
+        label="已对照本区办事指南核实", required=False, help_text="核实后的材料才能直接印在一次性告知单上。"
+    )
+    is_active = forms.BooleanField(label="在用", required=False, initial=True)
+
+    def clean_template_file(self):
+        upload = self.cleaned_data.get("template_file")
+        if upload:
+            if not upload.name.lower().endswith(TEMPLATE_SUFFIXES):
+                raise forms.ValidationError("样表只能是 PDF、Word、Excel、WPS 或图片文件。")
+            if upload.size > TEMPLATE_MAX_BYTES:
+                raise forms.ValidationError("样表不能超过 10 MB。")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if "required" in cleaned and not cleaned["required"] and not cleaned.get("condition", "").strip():
+            self.add_error("condition", "按情形提交的材料须写明提交情形。")
+        if (
+            cleaned.get("source") in (Material.Source.DEPARTMENT, Material.Source.SHARED)
+            and not cleaned.get("issuer", "").strip()
+        ):
+            self.add_error("issuer", "部门核发或数据共享的材料须写明出具单位。")
+        return cleaned
+
+
+class MaterialEditForm(MaterialForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class BundleForm(StyledForm):
+    name = forms.CharField(label="名称", max_length=60, validators=[no_markup])
+    description = forms.CharField(label="说明", max_length=300, required=False, validators=[no_markup])
+    matters = forms.ModelMultipleChoiceField(
+        label="包含事项",
+        queryset=Matter.objects.filter(is_active=True).select_related("stage"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    is_active = forms.BooleanField(label="在用", required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["matters"].label_from_instance = lambda m: f"{m.stage.number}. {m.name}"
 
 
 def _decimal(label: str, max_digits: int) -> forms.DecimalField:
@@ -100,7 +197,12 @@ class ProjectFieldsMixin(forms.Form):
     contact_name = forms.CharField(label="联系人", max_length=30, validators=[no_markup])
     contact_phone = forms.CharField(label="联系电话", max_length=30, validators=[phone_validator])
     site = forms.CharField(label="建设地点", max_length=200, required=False, validators=[no_markup])
-    investment_type = forms.ChoiceField(label="投资类型", choices=Project.InvestmentType.choices)
+    # no preselected answer: a default a clerk does not notice would be recorded as a fact
+    investment_type = forms.ChoiceField(
+        label="投资类型",
+        choices=[("", "请选择")] + Project.InvestmentType.choices,
+        error_messages={"required": "请选择投资类型（政府投资或社会投资）。"},
+    )
     nature = forms.ChoiceField(label="建设性质", choices=Project.Nature.choices, initial=Project.Nature.NEW)
     category = forms.ChoiceField(label="项目类别", choices=Project.Category.choices, initial=Project.Category.BUILDING)
     land_area = _decimal("用地面积（㎡）", 12)
@@ -127,7 +229,10 @@ class DossierForm(StyledFormMixin, ProjectFieldsMixin):
 
 class ProjectForm(StyledFormMixin, ProjectFieldsMixin):
     specialist = forms.ModelChoiceField(label="帮办专员", queryset=User.objects.none())
-    status = forms.ChoiceField(label="项目状态", choices=Project.Status.choices)
+    # 已合并 is set only by merging two dossiers (projects/merging.py)
+    status = forms.ChoiceField(
+        label="项目状态", choices=[c for c in Project.Status.choices if c[0] != Project.Status.MERGED]
+    )
     reason = forms.CharField(
         label="变更原因",
         max_length=200,
@@ -230,7 +335,20 @@ class ConsultationForm(StyledForm):
 
 
 class LetterForm(StyledForm):
-    matters = GroupedMatterField(label="告知事项")
+    matters = GroupedMatterField(label="告知事项", required=False)
+    bundles = forms.ModelMultipleChoiceField(
+        label="集成办理",
+        queryset=MatterBundle.objects.filter(is_active=True).prefetch_related("matters"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="勾选后告知其包含的全部事项。",
+    )
+    guide_told = forms.ModelMultipleChoiceField(
+        label="材料以办事指南为准，已当面告知",
+        queryset=Matter.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     recipient = forms.CharField(label="告知对象", max_length=60, validators=[no_markup])
     policies = forms.CharField(
         label="相关政策",
@@ -241,30 +359,49 @@ class LetterForm(StyledForm):
         help_text="向申请人说明的惠企政策、减免或绿色通道等，将印在告知单上。",
     )
     note = forms.CharField(label="其他说明", max_length=300, required=False, validators=[no_markup])
+    consultation = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["matters"].error_messages["required"] = "请至少选择一个事项。"
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("matters") and not cleaned.get("bundles"):
+            self.add_error("matters", "请至少选择一个事项。")
+        return cleaned
+
+    def chosen(self) -> list[Matter]:
+        """The ticked matters and those of the ticked bundles, once each."""
+        chosen = {m.pk: m for m in self.cleaned_data.get("matters") or []}
+        for bundle in self.cleaned_data.get("bundles") or []:
+            for matter in bundle.matters.all():
+                if matter.is_active:
+                    chosen.setdefault(matter.pk, matter)
+        return list(chosen.values())
 
 
 class AddMattersForm(StyledForm):
     matters = GroupedMatterField(label="事项", required=False)
     stage = forms.ModelChoiceField(label="或整个阶段", queryset=Stage.objects.all(), required=False)
+    bundle = forms.ModelChoiceField(
+        label="或集成办理",
+        queryset=MatterBundle.objects.filter(is_active=True),
+        required=False,
+        help_text="如开工“一件事”：添加其包含的全部事项。",
+    )
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("matters") and not cleaned.get("stage"):
-            raise forms.ValidationError("请选择事项，或选择一个阶段以添加该阶段的全部事项。")
+        if not cleaned.get("matters") and not cleaned.get("stage") and not cleaned.get("bundle"):
+            raise forms.ValidationError("请选择事项，或选择一个阶段或集成办理以添加其全部事项。")
         return cleaned
 
     def chosen(self) -> list[Matter]:
         chosen = list(self.cleaned_data.get("matters") or [])
-        stage = self.cleaned_data.get("stage")
-        if stage is not None:
-            seen = {m.pk for m in chosen}
-            chosen += [
-                m for m in stage.matters.filter(is_active=True).select_related("stage", "unit") if m.pk not in seen
-            ]
+        seen = {m.pk for m in chosen}
+        for group in (self.cleaned_data.get("stage"), self.cleaned_data.get("bundle")):
+            if group is not None:
+                for matter in group.matters.filter(is_active=True).select_related("stage", "unit"):
+                    if matter.pk not in seen:
+                        seen.add(matter.pk)
+                        chosen.append(matter)
         return chosen
 
 
@@ -310,12 +447,24 @@ class FeedbackForm(StyledForm):
 
 
 class ProgressLookupForm(StyledForm):
-    code = forms.CharField(label="项目代码", max_length=30)
+    code = forms.CharField(
+        label="项目代码或查询号",
+        max_length=30,
+        help_text="填写投资项目统一代码；尚未取得项目代码的，填写一次性告知单上以 JB 开头的查询号。",
+        error_messages={"required": "请填写项目代码或查询号。"},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
     phone_last4 = forms.CharField(
         label="联系电话后四位",
         min_length=4,
         max_length=4,
-        error_messages={"min_length": "请填写 4 位数字。", "max_length": "请填写 4 位数字。"},
+        help_text="登记时留给帮办专员的联系电话的最后四位数字。",
+        error_messages={
+            "required": "请填写联系电话后四位。",
+            "min_length": "请填写 4 位数字。",
+            "max_length": "请填写 4 位数字。",
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
     def clean_code(self) -> str:

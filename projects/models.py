@@ -50,6 +50,10 @@ class Matter(models.Model):
         FILING = "备案", "备案"
         OTHER = "其他", "其他"
 
+    class Handling(models.TextChoices):
+        IMMEDIATE = "即办件", "即办件"
+        PROMISED = "承诺件", "承诺件"
+
     stage = models.ForeignKey(Stage, verbose_name="阶段", on_delete=models.PROTECT, related_name="matters")
     name = models.CharField("事项名称", max_length=100)
     category = models.CharField("事项类别", max_length=10, choices=Category.choices)
@@ -60,12 +64,21 @@ class Matter(models.Model):
     statutory_limit_workdays = models.PositiveSmallIntegerField(
         "法定时限（工作日）", null=True, blank=True, help_text="与承诺时限不同时填写。"
     )
-    materials = models.JSONField("申请材料", default=list, blank=True)
     note = models.CharField("说明", max_length=200, blank=True)
+    handling = models.CharField("办件类型", max_length=4, choices=Handling.choices, default=Handling.PROMISED)
+    channel = models.CharField("办理渠道", max_length=60, blank=True, default="窗口办理或网上办理")
+    fees = models.CharField("收费标准", max_length=200, blank=True, default="不收费")
+    office_address = models.CharField("办理地点", max_length=200, blank=True, help_text="空白时用责任单位的地址。")
+    office_hours = models.CharField("办公时间", max_length=100, blank=True, help_text="空白时用责任单位的办公时间。")
+    enquiry_phone = models.CharField("咨询电话", max_length=30, blank=True, help_text="空白时用责任单位的电话。")
+    complaint_phone = models.CharField("投诉电话", max_length=30, blank=True)
+    result_name = models.CharField("审批结果名称", max_length=100, blank=True, help_text="如：建设工程规划许可证。")
+    standard_code = models.CharField("国家标准事项编码", max_length=40, blank=True)
     allows_commitment = models.BooleanField("可告知承诺制", default=False)
     allows_deficiency = models.BooleanField("可容缺受理", default=False)
     allows_parallel = models.BooleanField("可并联审批", default=False)
     is_active = models.BooleanField("在用", default=True)
+    retired_reason = models.CharField("停用原因", max_length=200, blank=True)
     version = models.PositiveIntegerField("版本", default=0)
 
     history = HistoricalRecords()
@@ -93,6 +106,105 @@ class Matter(models.Model):
     @property
     def by_contract(self) -> bool:
         return self.time_limit_workdays == 0
+
+    @property
+    def address(self) -> str:
+        return self.office_address or self.unit.address
+
+    @property
+    def hours(self) -> str:
+        return self.office_hours or self.unit.office_hours
+
+    @property
+    def phone(self) -> str:
+        return self.enquiry_phone or self.unit.contact_phone
+
+
+class Material(models.Model):
+    """One application material of a catalogue matter (申请材料), as a service guide lists it."""
+
+    class Form(models.TextChoices):
+        ORIGINAL = "原件", "原件"
+        COPY = "复印件", "复印件"
+        BOTH = "原件及复印件", "原件及复印件"
+        ELECTRONIC = "电子", "电子文件"
+
+    class Medium(models.TextChoices):
+        PAPER = "纸质", "纸质"
+        ELECTRONIC = "电子", "电子"
+        BOTH = "纸质和电子", "纸质和电子"
+
+    class Source(models.TextChoices):
+        APPLICANT = "申请人自备", "申请人自备"
+        DEPARTMENT = "部门核发", "部门核发"
+        SHARED = "数据共享", "数据共享（免于提交）"
+
+    matter = models.ForeignKey(Matter, verbose_name="事项", on_delete=models.PROTECT, related_name="materials")
+    position = models.PositiveSmallIntegerField("序号", default=1)
+    name = models.CharField("材料名称", max_length=300)
+    form = models.CharField("原件/复印件", max_length=6, choices=Form.choices, blank=True, help_text="空白表示未注明。")
+    copies = models.CharField("份数", max_length=60, blank=True, help_text="如：1份、4份白图。")
+    medium = models.CharField("载体", max_length=6, choices=Medium.choices, default=Medium.PAPER)
+    source = models.CharField("来源", max_length=6, choices=Source.choices, default=Source.APPLICANT)
+    issuer = models.CharField("出具单位", max_length=60, blank=True, help_text="部门核发或数据共享时填写出具的部门。")
+    required = models.BooleanField("必要材料", default=True, help_text="不勾选表示按情形提交，须写明情形。")
+    condition = models.CharField("提交情形", max_length=200, blank=True)
+    can_defer = models.BooleanField("可容缺", default=False)
+    commitment_ok = models.BooleanField("可告知承诺替代", default=False)
+    template_file = models.FileField("样表/模板", upload_to="catalogue/templates/%Y/", blank=True, max_length=200)
+    note = models.CharField("备注", max_length=300, blank=True)
+    reference = models.CharField("资料来源", max_length=500, blank=True, help_text="参考资料的出处（外地办事指南等）。")
+    verified = models.BooleanField("已核实", default=False, help_text="管理员对照本区办事指南核实后勾选。")
+    verified_by = models.ForeignKey(
+        "qinqing.User", verbose_name="核实人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField("核实时间", null=True, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "申请材料"
+        verbose_name_plural = "申请材料"
+        ordering = ["matter_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(required=True) | ~models.Q(condition=""), name="material_conditional_has_condition"
+            ),
+        ]
+        indexes = [
+            # a matter's materials in order (catalogue page, letter)
+            models.Index(fields=["matter", "position"], name="material_matter_position_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def to_submit(self) -> bool:
+        """Shared by data exchange: the applicant brings nothing."""
+        return self.source != self.Source.SHARED
+
+
+class MatterBundle(models.Model):
+    """Matters applied for together (开工“一件事”, 联合验收): one application, one letter section."""
+
+    name = models.CharField("名称", max_length=60, unique=True)
+    description = models.CharField("说明", max_length=300, blank=True)
+    matters = models.ManyToManyField(Matter, verbose_name="包含事项", related_name="bundles")
+    is_active = models.BooleanField("在用", default=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords(m2m_fields=[matters])
+
+    class Meta:
+        verbose_name = "集成办理事项"
+        verbose_name_plural = "集成办理事项"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -137,6 +249,7 @@ class Project(models.Model):
         ON_HOLD = "暂缓", "暂缓"
         COMPLETED = "已办结", "已办结"
         TERMINATED = "已终止", "已终止"
+        MERGED = "已合并", "已合并"
 
     name = models.CharField("项目名称", max_length=100)
     code = models.CharField(
@@ -164,6 +277,12 @@ class Project(models.Model):
     registered_on = models.DateField("登记日期")
     completed_on = models.DateField("办结日期", null=True, blank=True)
     note = models.CharField("备注", max_length=300, blank=True)
+    lookup_no = models.CharField(
+        "查询号", max_length=12, blank=True, help_text="没有项目代码时，申请人凭查询号和电话后四位查询进度。"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name="并入档案", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
     created_by = models.ForeignKey(
         "qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -181,6 +300,13 @@ class Project(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["code"], condition=~models.Q(code=""), name="project_unique_code_when_given"
+            ),
+            models.UniqueConstraint(
+                fields=["lookup_no"], condition=~models.Q(lookup_no=""), name="project_unique_lookup_no"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(status="已合并"),
+                name="project_merged_has_status",
             ),
             models.CheckConstraint(
                 condition=models.Q(land_area__isnull=True) | models.Q(land_area__gte=0), name="project_land_area_gte_0"
@@ -208,7 +334,12 @@ class Project(models.Model):
 
     @property
     def is_closed(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.TERMINATED)
+        return self.status in (self.Status.COMPLETED, self.Status.TERMINATED, self.Status.MERGED)
+
+    @property
+    def lookup_code(self) -> str:
+        """What the applicant types into the progress look-up: the project code, else the look-up number."""
+        return self.code or self.lookup_no
 
 
 class Consultation(models.Model):
@@ -241,6 +372,11 @@ class Consultation(models.Model):
     recorded_by = models.ForeignKey(
         "qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="consultations"
     )
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True, help_text="待答复的咨询事后答复的时间。")
+    answered_by = models.ForeignKey(
+        "qinqing.User", verbose_name="答复人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField("版本", default=0)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     history = HistoricalRecords(m2m_fields=[matters])
@@ -252,6 +388,8 @@ class Consultation(models.Model):
         indexes = [
             # the weekly summary counts consultations in a date range; the list shows newest first
             models.Index(fields=["-visited_at"], name="consultation_visited_idx"),
+            # a specialist's to-do: consultations still waiting for an answer
+            models.Index(fields=["outcome", "recorded_by"], name="consultation_outcome_idx"),
         ]
 
     def __str__(self) -> str:
@@ -270,6 +408,11 @@ class NotificationLetter(AppendOnlyModel):
     items = models.JSONField("告知事项", default=list, help_text="签发时各事项的材料、单位、窗口、时限与政策。")
     policies = models.TextField("相关政策", max_length=1000, blank=True)
     note = models.CharField("其他说明", max_length=300, blank=True)
+    lookup_code = models.CharField("查询码（签发时）", max_length=24, blank=True, default="")
+    contact = models.JSONField("联系方式（签发时）", default=dict, blank=True, help_text="帮办专员及其电话、窗口电话。")
+    consultation = models.ForeignKey(
+        Consultation, verbose_name="来源咨询", on_delete=models.PROTECT, null=True, blank=True, related_name="letters"
+    )
     issued_at = models.DateTimeField("告知时间")
     issued_by = models.ForeignKey(
         "qinqing.User", verbose_name="告知人", on_delete=models.PROTECT, related_name="letters"
@@ -292,7 +435,8 @@ class NotificationLetter(AppendOnlyModel):
 
     @staticmethod
     def number_of(year: int, serial: int) -> str:
-        return f"江北帮办告〔{year}〕{serial:04d}号"
+        # GB/T 9704-2012: the serial carries no leading zeros
+        return f"江北帮办告〔{year}〕{serial}号"
 
 
 class ProjectMatterQuerySet(models.QuerySet):

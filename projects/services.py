@@ -8,11 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from projects import deadlines, timeline
+from projects.lookup import ensure_lookup_no
 from projects.models import (
     Consultation,
     Feedback,
+    Material,
     Matter,
     MatterPause,
     NotificationLetter,
@@ -23,74 +26,9 @@ from projects.models import (
 from projects.timeline import Kind
 from qinqing import audit
 from qinqing.masking import mask_phone
-from qinqing.models import AuditEntry, Counter, Department, User
+from qinqing.models import AuditEntry, Counter, User
 from qinqing.services import lock_for_update, versioned_update
 from qinqing.stale import stale_error
-
-
-def matter_snapshot(matter: Matter) -> dict:
-    return {
-        "事项名称": matter.name,
-        "事项类别": matter.category,
-        "责任单位": matter.unit.name,
-        "承诺时限": matter.time_limit_workdays,
-        "法定时限": matter.statutory_limit_workdays,
-        "申请材料": "；".join(matter.materials),
-        "说明": matter.note,
-        "告知承诺": matter.allows_commitment,
-        "容缺受理": matter.allows_deficiency,
-        "并联审批": matter.allows_parallel,
-        "在用": matter.is_active,
-    }
-
-
-@transaction.atomic
-def matter_update(
-    *,
-    actor: User,
-    request: HttpRequest | None,
-    matter_id: int,
-    version: int,
-    name: str,
-    category: str,
-    unit: Department,
-    time_limit_workdays: int,
-    statutory_limit_workdays: int | None,
-    materials: list[str],
-    note: str,
-    allows_commitment: bool,
-    allows_deficiency: bool,
-    allows_parallel: bool,
-    is_active: bool,
-) -> Matter:
-    """Correct a catalogue matter; refused if someone saved it since the form was opened."""
-    matter = Matter.objects.only("stage_id").get(pk=matter_id)
-    if Matter.objects.filter(stage_id=matter.stage_id, name=name).exclude(pk=matter_id).exists():
-        raise ValidationError("本阶段已有同名事项。", code="duplicate_matter")
-    changes = {
-        "name": name,
-        "category": category,
-        "unit": unit,
-        "time_limit_workdays": time_limit_workdays,
-        "statutory_limit_workdays": statutory_limit_workdays,
-        "materials": materials,
-        "note": note,
-        "allows_commitment": allows_commitment,
-        "allows_deficiency": allows_deficiency,
-        "allows_parallel": allows_parallel,
-        "is_active": is_active,
-    }
-    return versioned_update(
-        model=Matter,
-        pk=matter_id,
-        version=version,
-        changes=changes,
-        snapshot=matter_snapshot,
-        actor=actor,
-        request=request,
-        reason="修改事项目录",
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # Projects
@@ -151,13 +89,17 @@ def project_create(
     request: HttpRequest | None,
     specialist: User | None = None,
     registered_at: datetime | None = None,
+    confirmed_distinct_from: list[Project] = (),
     **fields,
 ) -> Project:
     """Open a dossier; the specialist is the one opening it unless another is named. ``registered_at``
-    is the visit it was opened from (default: now)."""
+    is the visit it was opened from (default: now). ``confirmed_distinct_from``: the similar open
+    dossiers the clerk was shown and confirmed to be other projects (kept on the timeline)."""
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    if not fields.get("investment_type"):
+        raise ValidationError("请选择投资类型（政府投资或社会投资）。", code="investment_type_required")
     _check_code_free(fields.get("code", ""))
     project = Project(
         specialist=specialist or actor,
@@ -169,14 +111,13 @@ def project_create(
         project.current_stage = Stage.objects.order_by("number").first()
     project._change_reason = "建立项目档案"
     project.save()
-    timeline.record(
-        project,
-        Kind.PROJECT,
-        actor,
-        f"建立项目档案，帮办专员：{project.specialist.name}",
-        occurred_at=registered_at,
-        obj=project,
-    )
+    summary = f"建立项目档案，帮办专员：{project.specialist.name}"
+    detail = {}
+    if confirmed_distinct_from:
+        names = "、".join(f"《{other.name}》" for other in confirmed_distinct_from)
+        summary += f"（登记时提示 {len(confirmed_distinct_from)} 个相似档案，经确认不是同一项目）"
+        detail = {"相似档案": names, "相似档案编号": [other.pk for other in confirmed_distinct_from]}
+    timeline.record(project, Kind.PROJECT, actor, summary, occurred_at=registered_at, detail=detail, obj=project)
     audit.record(
         action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=project, after=project_snapshot(project)
     )
@@ -197,6 +138,10 @@ def project_update(
 ) -> Project:
     """Correct a dossier's facts, hand it to another specialist or change its status; refused if stale."""
     current = lock_for_update(Project, project_id, version=version)
+    if current.status == Project.Status.MERGED:
+        raise ValidationError("该档案已合并到另一档案，不能再修改；请在保留的档案中办理。", code="project_merged")
+    if status == Project.Status.MERGED:
+        raise ValidationError("合并档案请使用“合并档案”功能。", code="merge_by_form")
     _check_code_free(fields.get("code", ""), exclude_pk=project_id)
     if status != current.status and status in (Project.Status.ON_HOLD, Project.Status.TERMINATED) and not reason:
         raise ValidationError(f"将项目改为“{status}”须填写原因。", code="reason_required")
@@ -254,14 +199,23 @@ def consultation_log(
     policies: str = "",
     outcome: str = Consultation.Outcome.ANSWERED,
     matters: list[Matter] = (),
+    confirmed_distinct_from: list[Project] = (),
 ) -> Consultation:
     """Log a walk-in; with ``new_project`` (project fields) a new dossier is opened from it."""
     if project is not None and new_project:
         raise ValidationError("请选择已有项目或新建档案，二者只能选一。", code="project_twice")
     if visited_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError("来访时间不能晚于现在。", code="future_visit")
+    if project is not None and project.status == Project.Status.MERGED:
+        raise ValidationError("该档案已合并到另一档案，请在保留的档案中登记。", code="project_merged")
     if new_project:
-        project = project_create(actor=actor, request=request, registered_at=visited_at, **new_project)
+        project = project_create(
+            actor=actor,
+            request=request,
+            registered_at=visited_at,
+            confirmed_distinct_from=confirmed_distinct_from,
+            **new_project,
+        )
     consultation = Consultation.objects.create(
         project=project,
         visited_at=visited_at,
@@ -292,8 +246,175 @@ def consultation_log(
     return consultation
 
 
-def letter_item(matter: Matter) -> dict:
-    """What a letter says about one matter, frozen at issue."""
+def consultation_may_change(user: User, consultation: Consultation) -> bool:
+    """Who answers a 待答复 consultation or files it into a dossier: the specialist who recorded it, or
+    the specialist of its project."""
+    from qinqing.roles import Role, user_roles
+
+    if Role.SPECIALIST not in user_roles(user):
+        return False
+    return consultation.recorded_by_id == user.pk or (
+        consultation.project_id is not None and consultation.project.specialist_id == user.pk
+    )
+
+
+def _consultation_summary(consultation: Consultation) -> str:
+    company = f"（{consultation.visitor_company}）" if consultation.visitor_company else ""
+    return f"{consultation.kind}：{consultation.visitor_name}{company}，{consultation.question[:60]}"
+
+
+@transaction.atomic
+def consultation_answer(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    consultation_id: int,
+    version: int,
+    answer: str,
+    outcome: str,
+    answered_at: datetime | None = None,
+) -> Consultation:
+    """Answer a consultation left 待答复: the answer, the outcome and when and by whom it was given."""
+    consultation = lock_for_update(Consultation, consultation_id, version=version)
+    if not consultation_may_change(actor, consultation):
+        raise ValidationError("只有登记该咨询的帮办专员或项目的帮办专员可以答复。", code="not_yours")
+    if consultation.outcome != Consultation.Outcome.PENDING:
+        raise ValidationError(f"该咨询已答复（{consultation.outcome}），无需再答复。", code="already_answered")
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError("请填写答复情况。", code="answer_required")
+    if outcome == Consultation.Outcome.PENDING or outcome not in Consultation.Outcome.values:
+        raise ValidationError("请选择答复后的办理结果。", code="outcome_required")
+    answered_at = answered_at or timezone.now()
+    if answered_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError("答复时间不能晚于现在。", code="future_answer")
+    if answered_at < consultation.visited_at:
+        raise ValidationError(
+            f"答复时间不能早于来访时间（{timezone.localtime(consultation.visited_at):%Y-%m-%d %H:%M}）。",
+            code="answer_before_visit",
+        )
+    before = {"答复情况": consultation.answer, "办理结果": consultation.outcome}
+    consultation.answer = answer
+    consultation.outcome = outcome
+    consultation.answered_at = answered_at
+    consultation.answered_by = actor
+    consultation.version += 1
+    consultation._change_reason = "答复待答复的咨询"
+    consultation.save()
+    if consultation.project_id is not None:
+        timeline.record(
+            consultation.project,
+            Kind.CONSULTATION,
+            actor,
+            f"答复{timezone.localtime(consultation.visited_at):%m月%d日}的{consultation.kind}（{consultation.visitor_name}）："
+            f"{answer[:60]}",
+            occurred_at=answered_at,
+            detail={"答复": answer, "结果": outcome},
+            obj=consultation,
+        )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=consultation,
+        before=before,
+        after={"答复情况": answer, "办理结果": outcome},
+    )
+    return consultation
+
+
+@transaction.atomic
+def consultation_to_project(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    consultation_id: int,
+    version: int,
+    project: Project | None = None,
+    new_project: dict | None = None,
+    confirmed_distinct_from: list[Project] = (),
+) -> Consultation:
+    """转为项目档案: file a consultation logged without a project into one of the specialist's dossiers,
+    or open a dossier from it (registered on the day of the visit). Both go on the dossier's timeline."""
+    if (project is None) == (not new_project):
+        raise ValidationError("请选择已有项目或新建档案，二者只能选一。", code="project_twice")
+    consultation = lock_for_update(Consultation, consultation_id, version=version)
+    if not consultation_may_change(actor, consultation):
+        raise ValidationError("只有登记该咨询的帮办专员可以将其转为项目档案。", code="not_yours")
+    if consultation.project_id is not None:
+        raise ValidationError("该咨询已属于一个项目档案。", code="has_project")
+    if project is not None:
+        project = lock_for_update(Project, project.pk)
+        if project.specialist_id != actor.pk:
+            raise ValidationError("只能归入自己负责的项目档案。", code="not_your_project")
+        if project.status == Project.Status.MERGED:
+            raise ValidationError("该档案已合并到另一档案，请归入保留的档案。", code="project_merged")
+        opened = False
+    else:
+        project = project_create(
+            actor=actor,
+            request=request,
+            registered_at=consultation.visited_at,
+            confirmed_distinct_from=confirmed_distinct_from,
+            **new_project,
+        )
+        opened = True
+    consultation.project = project
+    consultation.version += 1
+    consultation._change_reason = "转为项目档案" if opened else "归入项目档案"
+    consultation.save()
+    timeline.record(
+        project,
+        Kind.CONSULTATION,
+        actor,
+        _consultation_summary(consultation) + ("（由来访登记建档）" if opened else "（来访登记归入本档案）"),
+        occurred_at=consultation.visited_at,
+        detail={
+            "涉及事项": "、".join(m.name for m in consultation.matters.all()),
+            "答复": consultation.answer,
+            "惠企政策": consultation.policies,
+            "结果": consultation.outcome,
+        },
+        obj=consultation,
+    )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=consultation,
+        before={"项目": ""},
+        after={"项目": project.name},
+        detail="转为项目档案" if opened else "归入项目档案",
+    )
+    return consultation
+
+
+def _material_item(material: Material) -> dict:
+    return {
+        "name": material.name,
+        "form": material.form or "未注明",
+        "copies": material.copies,
+        "medium": material.medium,
+        "required": material.required,
+        "condition": material.condition,
+        "source": material.source,
+        "issuer": material.issuer,
+        "can_defer": material.can_defer,
+        "commitment_ok": material.commitment_ok,
+        "note": material.note,
+    }
+
+
+def letter_ready(matter: Matter) -> bool:
+    """A matter's materials may be printed as they are: at least one active material, all verified."""
+    active = [m for m in matter.materials.all() if m.is_active]
+    return bool(active) and all(m.verified for m in active)
+
+
+def letter_item(matter: Matter, *, guide_told: bool = False) -> dict:
+    """What a letter says about one matter, frozen at issue: every verified material with its form and
+    copies, where and when to go, whom to call. ``guide_told``: the specialist explained the service guide
+    in person because the catalogue's materials are not yet verified (recorded on the letter)."""
     stage = matter.stage
     policies = [
         label
@@ -304,20 +425,38 @@ def letter_item(matter: Matter) -> dict:
         )
         if flag
     ]
+    active = [m for m in matter.materials.all() if m.is_active]
+    verified = [m for m in active if m.verified]
+    ready = bool(active) and len(verified) == len(active)
     return {
         "matter_id": matter.pk,
         "name": matter.name,
         "category": matter.category,
         "stage": stage.name,
+        "handling": matter.handling,
         "unit": matter.unit.name,
-        "unit_phone": matter.unit.contact_phone,
-        "window": f"{stage.name}综合窗口" + (f"（牵头单位：{stage.lead_unit.name}）" if stage.lead_unit_id else ""),
+        "unit_phone": matter.phone,
+        "address": matter.address,
+        "hours": matter.hours,
+        "channel": matter.channel,
+        "fees": matter.fees,
+        "complaint_phone": matter.complaint_phone,
+        "result_name": matter.result_name,
+        "window": stage.window_label + (f"（牵头单位：{stage.lead_unit.name}）" if stage.lead_unit_id else ""),
+        "window_phone": stage.window_phone,
         "time_limit": "按合同约定" if matter.by_contract else f"{matter.time_limit_workdays} 个工作日",
         "statutory_limit": f"{matter.statutory_limit_workdays} 个工作日" if matter.statutory_limit_workdays else "",
-        "materials": list(matter.materials),
+        "materials": [_material_item(m) for m in verified if m.to_submit] if ready else [],
+        "shared": [_material_item(m) for m in verified if not m.to_submit] if ready else [],
+        "guide_told": guide_told and not ready,
+        "bundles": [bundle.name for bundle in matter.bundles.all() if bundle.is_active],
         "note": matter.note,
         "policies": policies,
     }
+
+
+def letter_matters_queryset():
+    return Matter.objects.select_related("stage", "stage__lead_unit", "unit").prefetch_related("materials", "bundles")
 
 
 @transaction.atomic
@@ -328,38 +467,80 @@ def letter_issue(
     project_id: int,
     matters: list[Matter],
     recipient: str,
+    guide_told: list[Matter] = (),
     policies: str = "",
     note: str = "",
+    consultation: Consultation | None = None,
+    lookup_base: str = "",
 ) -> NotificationLetter:
-    """Issue a one-time notification letter for ``matters``; it is numbered and kept as issued."""
+    """Issue a one-time notification letter for ``matters``; it is numbered and kept as issued.
+
+    A matter whose catalogue materials are not (all) verified goes on the letter only if the specialist
+    states, for that matter, that the service guide's materials were explained in person."""
     if not matters:
         raise ValidationError("请至少选择一个事项。", code="no_matters")
-    project = Project.objects.get(pk=project_id)
+    project = lock_for_update(Project, project_id)
+    if project.is_closed:
+        raise ValidationError(f"项目已{project.status}，不能再出具告知单。", code="project_closed")
+    if consultation is not None and consultation.project_id not in (None, project.pk):
+        raise ValidationError("所选咨询登记不属于该项目。", code="wrong_consultation")
+    told = {m.pk for m in guide_told}
+    matters = sorted(
+        letter_matters_queryset().filter(pk__in=[m.pk for m in matters]), key=lambda m: (m.stage.number, m.pk)
+    )
+    missing = [m.name for m in matters if not letter_ready(m) and m.pk not in told]
+    if missing:
+        raise ValidationError(
+            "以下事项的申请材料尚未经管理员核实，请逐项勾选“材料以办事指南为准，已当面告知”后再出具："
+            + "、".join(missing),
+            code="materials_unverified",
+        )
+    lookup_code = project.code or ensure_lookup_no(project)
     now = timezone.now()
     year = timezone.localdate(now).year
-    matters = sorted(matters, key=lambda m: (m.stage.number, m.pk))
+    items = [letter_item(m, guide_told=m.pk in told) for m in matters]
     letter = NotificationLetter.objects.create(
         project=project,
         project_name=project.name,
         project_code=project.code,
+        lookup_code=lookup_code,
+        contact={
+            "specialist": project.specialist.name,
+            "specialist_phone": project.specialist.phone,
+            "issuer": actor.name,
+            # the QR code's target: the applicant's look-up with the code filled in
+            "lookup_url": f"{lookup_base}?{urlencode({'code': lookup_code})}" if lookup_base else "",
+        },
+        consultation=consultation,
         year=year,
         serial=Counter.next("letter", year),
         recipient=recipient,
-        items=[letter_item(m) for m in matters],
+        items=items,
         policies=policies,
         note=note,
         issued_at=now,
         issued_by=actor,
     )
+    told_names = [item["name"] for item in items if item["guide_told"]]
+    detail = {"事项": "、".join(m.name for m in matters)}
+    if told_names:
+        detail["按办事指南当面告知"] = "、".join(told_names)
     timeline.record(
         project,
         Kind.LETTER,
         actor,
-        f"出具一次性告知单 {letter.number}：{len(matters)} 个事项，告知对象 {recipient}",
-        detail={"事项": "、".join(m.name for m in matters)},
+        f"出具一次性告知单 {letter.number}：{len(matters)} 个事项，告知对象 {recipient}"
+        + (f"（{len(told_names)} 个事项材料以办事指南为准，已当面告知）" if told_names else ""),
+        detail=detail,
         obj=letter,
     )
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=letter)
+    audit.record(
+        action=AuditEntry.Action.CREATE,
+        actor=actor,
+        request=request,
+        obj=letter,
+        detail=detail.get("按办事指南当面告知", ""),
+    )
     return letter
 
 
@@ -549,6 +730,9 @@ def matter_move(
     )
     if to_status == ProjectMatter.Status.ACCEPTED:
         _advance_project(pm, actor, occurred_at)
+    from projects.notify import matter_moved
+
+    matter_moved(pm, actor=actor)  # the applicant's SMS, queued in this transaction, sent by the worker
     return pm
 
 
@@ -594,6 +778,8 @@ def feedback_record(
     project_matter: ProjectMatter | None = None,
 ) -> Feedback:
     project = Project.objects.get(pk=project_id)
+    if project.status == Project.Status.MERGED:
+        raise ValidationError("该档案已合并到另一档案，请在保留的档案中记录反馈。", code="project_merged")
     if project_matter is not None and project_matter.project_id != project.pk:
         raise ValidationError("所选事项不属于该项目。", code="wrong_project")
     if told_at > timezone.now() + timedelta(minutes=5):

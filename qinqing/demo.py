@@ -22,6 +22,35 @@ _INTERMEDIARIES = {"中介机构", "施工图审查机构", "测绘机构"}
 _CENTRES = {"区不动产登记中心", "区城建档案馆", HALL}
 
 
+# Where applicants go and whom they call: printed on every one-time notification letter. Illustrative
+# addresses and numbers for the demo (the district's own come from its service guides).
+_HALL_ADDRESS = "江北区政务服务中心（江北区北城天街 6 号）"
+_HOURS = "工作日 9:00—12:00，13:30—17:30"
+UNIT_CONTACTS: dict[str, tuple[str, str]] = {
+    "区发展改革委": ("023-67851201", f"{_HALL_ADDRESS} 2 楼 B12 窗口"),
+    "市规划自然资源局江北区分局": ("023-67851202", f"{_HALL_ADDRESS} 2 楼 B15—B17 窗口"),
+    "区应急管理局": ("023-67851203", f"{_HALL_ADDRESS} 2 楼 B20 窗口"),
+    "区文化旅游委": ("023-67851204", f"{_HALL_ADDRESS} 2 楼 B21 窗口"),
+    "区住房城乡建委": ("023-67851205", f"{_HALL_ADDRESS} 3 楼 C01—C06 窗口"),
+    "区生态环境局": ("023-67851206", f"{_HALL_ADDRESS} 2 楼 B22 窗口"),
+    "区水利局": ("023-67851207", f"{_HALL_ADDRESS} 2 楼 B23 窗口"),
+    "区城市管理局": ("023-67851208", f"{_HALL_ADDRESS} 3 楼 C08 窗口"),
+    "区交通局": ("023-67851209", f"{_HALL_ADDRESS} 3 楼 C09 窗口"),
+    "施工图审查机构": ("023-67851210", "江北区建新北路 68 号 5 楼"),
+    "区人防办": ("023-67851211", f"{_HALL_ADDRESS} 3 楼 C10 窗口"),
+    "区城建档案馆": ("023-67851212", "江北区洋河路 12 号"),
+    "区不动产登记中心": ("023-67851213", f"{_HALL_ADDRESS} 1 楼 A 区"),
+    "供水企业": ("023-96960", f"{_HALL_ADDRESS} 1 楼水电气讯联合服务窗口"),
+    "排水企业": ("023-67851215", f"{_HALL_ADDRESS} 1 楼水电气讯联合服务窗口"),
+    "国网重庆市电力公司": ("95598", f"{_HALL_ADDRESS} 1 楼水电气讯联合服务窗口"),
+    "燃气企业": ("023-96577", f"{_HALL_ADDRESS} 1 楼水电气讯联合服务窗口"),
+    "通信运营企业": ("023-67851218", f"{_HALL_ADDRESS} 1 楼水电气讯联合服务窗口"),
+    HALL: ("023-67851100", f"{_HALL_ADDRESS} 1 楼亲清帮办服务窗口"),
+    "区工改办": ("023-67851000", "江北区建新东路 1 号区政府 7 楼"),
+}
+STAFF_PHONES = {"demo_specialist": "023-67851121", "liu_specialist": "023-67851122", "sun_window": "023-67851123"}
+
+
 def unit_kind(name: str) -> str:
     if name in _UTILITIES:
         return Department.Kind.UTILITY
@@ -71,6 +100,7 @@ def _ensure_account(username, display_name, unit, roles, active, admin: User | N
         user.must_change_password = False
     user.display_name = display_name
     user.department = department
+    user.phone = user.phone or STAFF_PHONES.get(username, "")
     user._change_reason = "演示数据"
     user.save()
     groups = ensure_groups()
@@ -93,7 +123,10 @@ def _ensure_account(username, display_name, unit, roles, active, admin: User | N
 def seed(stdout) -> None:
     units = catalogue_units() + [HALL, OFFICE]
     for name in units:
-        Department.objects.get_or_create(name=name, defaults={"kind": unit_kind(name)})
+        phone, address = UNIT_CONTACTS.get(name, ("", ""))
+        unit, _ = Department.objects.get_or_create(name=name, defaults={"kind": unit_kind(name)})
+        if not unit.address and address:  # an administrator's entry is kept
+            Department.objects.filter(pk=unit.pk).update(contact_phone=phone, address=address, office_hours=_HOURS)
     stdout.write(f"责任单位：{Department.objects.count()} 个")
     admin = None
     for spec in DEMO_ACCOUNTS + EXTRA_STAFF:

@@ -26,6 +26,8 @@ class Department(models.Model):
     name = models.CharField("单位名称", max_length=60, unique=True)
     kind = models.CharField("单位类型", max_length=20, choices=Kind.choices, default=Kind.BUREAU)
     contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("办公地址", max_length=200, blank=True)
+    office_hours = models.CharField("办公时间", max_length=100, blank=True)
     is_active = models.BooleanField("在用", default=True)
     version = models.PositiveIntegerField("版本", default=0, help_text="每次保存加一，用于拒绝过期表单。")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -294,3 +296,108 @@ class Counter(models.Model):
         counter.value += 1
         counter.save(update_fields=["value"])
         return counter.value
+
+
+class FormSubmission(models.Model):
+    """One submitted create form, keyed by the one-time token the form carried: a double click or a
+    resent request finds the token taken and is sent to what the first submission made."""
+
+    token = models.CharField("表单令牌", max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, related_name="+")
+    url = models.CharField("结果页面", max_length=300, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "表单提交"
+        verbose_name_plural = "表单提交"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SmsTemplate(models.Model):
+    """The text of one kind of SMS to applicants, with placeholders such as {项目名称}; the administrator
+    edits it (qinqing.sms checks the placeholders). An inactive template sends nothing of its kind."""
+
+    class Key(models.TextChoices):
+        ACCEPTED = "accepted", "受理"
+        SUPPLEMENT = "supplement", "补正"
+        REMINDER = "reminder", "到期前提醒"
+        DONE = "done", "办结"
+
+    key = models.CharField("类别", max_length=20, choices=Key.choices, unique=True)
+    name = models.CharField("名称", max_length=30)
+    text = models.CharField("短信内容", max_length=300)
+    is_active = models.BooleanField("启用", default=True)
+    updated_by = models.ForeignKey(
+        User, verbose_name="修改人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "短信模板"
+        verbose_name_plural = "短信模板"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsMessage(models.Model):
+    """One SMS to an applicant: queued by the part that has something to tell, sent by the background
+    worker through the gateway (qinqing.sms), retried with growing delays, then 已发送 or 失败.
+
+    ``object_type``/``object_id`` name what it is about (a project matter) without the ground
+    importing the part above; ``link`` is that part's page for it."""
+
+    class Status(models.TextChoices):
+        PENDING = "待发送", "待发送"
+        SENT = "已发送", "已发送"
+        FAILED = "失败", "失败"
+
+    phone = models.CharField("手机号码", max_length=20)
+    text = models.CharField("短信内容", max_length=500)
+    kind = models.CharField("类别", max_length=20, choices=SmsTemplate.Key.choices)
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次发送时间", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    last_error = models.CharField("失败原因", max_length=300, blank=True)
+    provider_id = models.CharField("网关回执编号", max_length=64, blank=True)
+    backend = models.CharField("发送通道", max_length=20, blank=True)
+    object_type = models.CharField("相关对象类型", max_length=60, blank=True)
+    object_id = models.CharField("相关对象编号", max_length=64, blank=True)
+    subject = models.CharField("相关事项", max_length=200, blank=True)
+    link = models.CharField("相关页面", max_length=200, blank=True)
+    # "reminder:<matter>:<due date>": the same reminder is never queued twice, even by two workers
+    dedupe_key = models.CharField("去重键", max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name="触发人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("排队时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "短信"
+        verbose_name_plural = "短信"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], condition=~models.Q(dedupe_key=""), name="sms_unique_dedupe"),
+            models.CheckConstraint(
+                condition=~models.Q(status="已发送") | models.Q(sent_at__isnull=False), name="sms_sent_has_time"
+            ),
+        ]
+        indexes = [
+            # the worker's "due messages": 待发送 whose next attempt has come, oldest first
+            models.Index(fields=["status", "next_attempt_at"], name="sms_due_idx"),
+            # the messages of one matter (its dossier, the reminder check)
+            models.Index(fields=["object_type", "object_id"], name="sms_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # masked: this is what the audit log and the admin show
+        from qinqing.masking import mask_phone
+
+        return f"短信 {mask_phone(self.phone)}（{self.get_kind_display()}）"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ensure the Debian packages the system needs. Usage: system-deps.sh run|test|bench
 #   run:  fonts and libraries for PDF output (WeasyPrint), python3-venv if missing
-#   test: the same, plus Chromium for browser tests, poppler-utils (pdffonts) for PDF tests and nginx
+#   test: the same, plus Chromium for browser tests, poppler-utils (pdffonts) for PDF tests, zbar-tools
+#         (zbarimg reads the letter's QR code back) and nginx
 #         (its own check of the configuration the load test puts in front of gunicorn)
 #   bench: the same as run, plus wrk (the load generator), nginx (in front of gunicorn, as in
 #          production) and the PostgreSQL client
@@ -11,7 +12,7 @@ mode="${1:-run}"
 
 packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = "test" ]; then
-  packages+=(chromium poppler-utils nginx)
+  packages+=(chromium poppler-utils nginx zbar-tools)
 fi
 if [ "$mode" = "bench" ]; then
   packages+=(wrk postgresql-client nginx)

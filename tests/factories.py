@@ -70,13 +70,24 @@ class StageFactory(factory.django.DjangoModelFactory):
 class MatterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "projects.Matter"
+        skip_postgeneration_save = True
 
     stage = factory.SubFactory(StageFactory, number=3, name="施工许可阶段")
     name = factory.Sequence(lambda n: f"测试事项{n}")
     category = "行政许可"
     unit = factory.SubFactory(DepartmentFactory)
     time_limit_workdays = 5
-    materials = factory.LazyFunction(lambda: ["申请表", "设计图纸"])
+
+    @factory.post_generation
+    def materials(self, create, extracted, verified=True, **kwargs):
+        """Material rows by name (default 申请表, 设计图纸), verified unless ``materials__verified=False``."""
+        if not create:
+            return
+        from projects.models import Material
+
+        names = ["申请表", "设计图纸"] if extracted is None else extracted
+        for position, name in enumerate(names, start=1):
+            Material.objects.create(matter=self, position=position, name=name, verified=verified, **kwargs)
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):

@@ -93,3 +93,27 @@ def pdf_page_size(content: bytes) -> tuple[float, float]:
     match = re.search(r"^Page size:\s*([\d.]+) x ([\d.]+) pts", info, re.MULTILINE)
     assert match, info
     return float(match.group(1)), float(match.group(2))
+
+
+def pdf_qr_codes(content: bytes, *, page: int = 1) -> list[str]:
+    """The QR codes printed on ``page``, decoded by zbarimg (zbar-tools) from a 200 dpi rendering."""
+    renderer = poppler("pdftoppm")
+    zbarimg = shutil.which("zbarimg")
+    _need(zbarimg is not None, "未找到 zbarimg，无法读取二维码：sudo apt-get install -y zbar-tools")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "document.pdf"
+        path.write_bytes(content)
+        prefix = Path(directory) / "page"
+        subprocess.run(  # noqa: S603  (fixed tools on our own file)
+            [renderer, "-r", "200", "-png", "-f", str(page), "-l", str(page), "-singlefile", str(path), str(prefix)],
+            check=True,
+        )
+        result = subprocess.run(  # noqa: S603
+            [zbarimg, "--quiet", "--raw", "-Sbinary", f"{prefix}.png"], capture_output=True, check=False
+        )
+    return [line.decode() for line in result.stdout.splitlines() if line]
+
+
+def pdf_pages_text(content: bytes) -> list[str]:
+    """Each page's text, in order (pdftotext separates pages with a form feed)."""
+    return pdf_text(content).split("\f")[:-1] or [pdf_text(content)]

@@ -8,20 +8,11 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from projects.demo import WINDOWS
 from projects.models import Project, Stage
 from qinqing.models import Department, User
 from windows import services
 from windows.models import Handoff, Meeting, Problem
-
-# stage number: window name, phone, lead unit, window staff
-WINDOWS = {
-    1: ("立项用地规划许可阶段综合窗口", "023-67851101", "区发展改革委", ["sun_window"]),
-    2: ("工程建设许可阶段综合窗口", "023-67851102", "市规划自然资源局江北区分局", ["demo_window"]),
-    3: ("施工许可阶段综合窗口", "023-67851103", "区住房城乡建委", ["demo_window"]),
-    4: ("竣工验收阶段综合窗口", "023-67851104", "区住房城乡建委", ["demo_window", "sun_window"]),
-    5: ("市政公用服务综合窗口", "023-67851105", "区城市管理局", ["sun_window"]),
-    6: ("不动产登记综合窗口", "023-67851106", "区不动产登记中心", ["sun_window"]),
-}
 
 
 def seed(stdout) -> None:

@@ -16,6 +16,7 @@ from projects import selectors, services
 from projects.forms import AddMattersForm, FeedbackForm, MatterMoveForm
 from projects.models import ProjectMatter, Stage
 from projects.views.access import get_project, get_project_matter
+from projects.views.letters import carried_consultation
 from qinqing.forms import add_service_errors
 from qinqing.validators import int_or_none
 
@@ -24,7 +25,11 @@ from qinqing.validators import int_or_none
 @permission_required("qinqing.view_projects", raise_exception=True)
 def matters_add(request, pk: int):
     project = get_project(request, pk, change=True)
-    form = AddMattersForm(request.POST if request.method == "POST" else None)
+    existing = set(project.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).values_list("matter_id", flat=True))
+    # the matters the applicant asked about at the counter, not yet on the project, come preselected
+    consultation = carried_consultation(project, request.GET.get("consultation"))
+    carried = sorted({m.pk for m in consultation.matters.all()} - existing) if consultation else []
+    form = AddMattersForm(request.POST if request.method == "POST" else None, initial={"matters": carried})
     if request.method == "POST" and form.is_valid():
         try:
             added, skipped = services.project_matters_add(
@@ -38,8 +43,11 @@ def matters_add(request, pk: int):
             if skipped:
                 messages.info(request, "以下事项已在办理中或已停用，未重复添加：" + "、".join(m.name for m in skipped))
             return redirect("projects:detail", pk=project.pk)
-    existing = set(project.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).values_list("matter_id", flat=True))
-    return render(request, "projects/matters_add.html", {"form": form, "project": project, "existing": existing})
+    return render(
+        request,
+        "projects/matters_add.html",
+        {"form": form, "project": project, "existing": existing, "consultation": consultation if carried else None},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from projects.models import NotificationLetter, TimelineEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, StageFactory
-from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
+from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_pages_text, pdf_text, require_cjk_font
 
 PROJECT_NAME = "嘉陵江滨江综合体项目"
 MATERIALS_A = ["建筑工程施工许可申请表", "中标通知书及施工合同"]
@@ -85,7 +85,7 @@ def _items(letter_html: str) -> dict[str, str]:
     """Each matter's section of a letter page, by matter name."""
     items = {}
     for section in letter_html.split("<h2>")[1:]:
-        heading = re.match(r"\s*\d+\.\s*(.*?)\s*</h2>", section)
+        heading = re.match(r"\s*\d+\.\s*(.*?)\s*(<span|</h2>)", section)
         if heading:
             items[heading.group(1)] = section
     return items
@@ -99,7 +99,7 @@ def test_issue_redirects_numbers_and_records_the_timeline(specialist, project, m
     letter = NotificationLetter.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("projects:letter_detail", args=[letter.pk])
-    assert letter.number == f"江北帮办告〔{_year()}〕0001号"
+    assert letter.number == f"江北帮办告〔{_year()}〕1号"  # GB/T 9704: no leading zeros
     assert letter.project == project
     assert letter.issued_by == specialist.user
     assert letter.recipient == "重庆测试建设有限公司"
@@ -120,7 +120,7 @@ def test_letters_are_numbered_in_sequence_per_year(specialist, project, matter_a
     numbers = list(NotificationLetter.objects.order_by("id").values_list("serial", flat=True))
     assert numbers == [1, 2, 3]
     letters = NotificationLetter.objects.order_by("id")
-    assert [letter.number for letter in letters] == [f"江北帮办告〔{_year()}〕{n:04d}号" for n in (1, 2, 3)]
+    assert [letter.number for letter in letters] == [f"江北帮办告〔{_year()}〕{n}号" for n in (1, 2, 3)]
 
 
 def test_no_matter_chosen_is_refused(specialist, project, matter_a):
@@ -185,17 +185,17 @@ def test_letter_page_shows_materials_unit_window_and_limits(specialist, project,
 
     a = items["建筑工程施工许可证核发"]
     for material in MATERIALS_A:
-        assert f"<li>{material}</li>" in a
+        assert f"<td>{material}</td>" in a
     assert "区住房城乡建委" in a
     assert "023-67001234" in a
     assert "施工许可阶段综合窗口（牵头单位：区政务服务中心）" in a
     assert "5 个工作日" in a
-    assert "法定时限 15 个工作日" in a
+    assert "法定 15 个工作日" in a
     assert "可并联审批" in a
     assert "按合同约定" not in a
 
     b = items["地质灾害危险性评估"]
-    assert f"<li>{MATERIALS_B[0]}</li>" in b
+    assert f"<td>{MATERIALS_B[0]}</td>" in b
     assert "区地质勘查中介机构" in b
     assert "立项用地规划许可阶段综合窗口" in b
     assert "按合同约定" in b
@@ -211,7 +211,7 @@ def test_catalogue_edit_does_not_change_an_issued_letter(specialist, project, ma
     url = reverse("projects:letter_detail", args=[letter.pk])
     before = _letter_html(specialist.get(url).content.decode())
 
-    matter_a.materials = ["新版施工许可申请表"]
+    matter_a.materials.update(name="新版施工许可申请表")
     matter_a.unit = DepartmentFactory(name="新的责任单位局")
     matter_a.time_limit_workdays = 3
     matter_a.statutory_limit_workdays = 10
@@ -232,7 +232,7 @@ def test_catalogue_edit_does_not_change_an_issued_letter(specialist, project, ma
     assert "3 个工作日" not in after
     assert "5 个工作日" in after
     letter.refresh_from_db()
-    assert letter.items[0]["materials"] == MATERIALS_A
+    assert [m["name"] for m in letter.items[0]["materials"]] == MATERIALS_A
     assert letter.items[0]["unit"] == "区住房城乡建委"
 
 
@@ -259,4 +259,189 @@ def test_letter_pdf_embeds_a_cjk_font_and_holds_the_text(specialist, project, ma
 
     exported = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_id=str(letter.pk))
     assert exported.actor == specialist.user
-    assert exported.detail == f"下载 PDF：一次性告知单-{letter.year}-{letter.serial:04d}.pdf"
+    assert exported.detail == f"下载 PDF：一次性告知单-{letter.year}-{letter.serial}.pdf"
+
+
+# --- materials, contacts, look-up and the unverified rule (issue 15) ---------------------------
+
+
+@pytest.fixture
+def detailed_matter(unit):
+    """A matter as an administrator records it: address, hours, phones, result, materials in detail."""
+    from projects.models import Material
+
+    unit.address = "江北区政务服务中心 3 楼 C01 窗口"
+    unit.office_hours = "工作日 9:00—17:30"
+    unit.save()
+    stage = StageFactory(number=2, name="工程建设许可阶段", window_phone="023-67851102")
+    matter = MatterFactory(
+        stage=stage,
+        name="建设工程规划许可证核发",
+        unit=unit,
+        materials=[],
+        result_name="建设工程规划许可证",
+        complaint_phone="023-12345",
+    )
+    rows = [
+        {"name": "建设工程规划许可申请表", "form": "原件", "copies": "1份"},
+        {"name": "建设工程设计方案总平面图", "form": "原件及复印件", "copies": "4份白图", "can_defer": True},
+        {"name": "外商投资批准文件", "form": "复印件", "copies": "1份", "required": False, "condition": "外商投资项目"},
+        {"name": "营业执照", "source": "数据共享", "issuer": "区市场监管局"},
+    ]
+    for position, row in enumerate(rows, start=1):
+        Material.objects.create(matter=matter, position=position, verified=True, **row)
+    return matter
+
+
+def test_letter_lists_every_material_with_form_copies_and_contacts(specialist, project, detailed_matter):
+    specialist.user.phone = "023-67851121"
+    specialist.user.save()
+    _issue(specialist, project, [detailed_matter])
+    letter = NotificationLetter.objects.get()
+    html = _letter_html(specialist.get(reverse("projects:letter_detail", args=[letter.pk])).content.decode())
+    item = _items(html)["建设工程规划许可证核发"]
+    for text in (
+        "建设工程规划许可申请表",
+        "4份白图",
+        "原件及复印件",
+        "可容缺，受理后补交",
+        "外商投资项目时提交",
+        "江北区政务服务中心 3 楼 C01 窗口",
+        "工作日 9:00—17:30",
+        "023-67001234",  # the unit's phone
+        "023-67851102",  # the window's phone
+        "《建设工程规划许可证》",
+        "投诉电话 023-12345",
+    ):
+        assert text in item, text
+    # a material obtained by data sharing is not asked for
+    assert "区市场监管局等部门通过数据共享获取，无需提交：营业执照" in item
+    assert "<td>营业执照</td>" not in item
+    assert "李晓帮" not in html
+    assert "023-67851121" in html
+    assert "申请人已收到本告知单" in html
+    assert "（盖章）" in html
+
+
+def test_a_matter_without_verified_materials_needs_the_specialists_statement(specialist, project, unit):
+    unverified = MatterFactory(name="夜间施工审批", unit=unit, materials=["夜间施工申请表"], materials__verified=False)
+    empty = MatterFactory(name="考古调查勘探", unit=unit, materials=[])
+    url = reverse("projects:letter_create", args=[project.pk])
+    # the form asks for the statement on exactly the unverified matters chosen
+    page = specialist.post(url, {"matters": [unverified.pk, empty.pk], "recipient": "甲公司"}).content.decode()
+    assert "尚未经管理员核实" in page
+    assert "夜间施工审批、考古调查勘探" in page
+    assert f'name="guide_told" value="{unverified.pk}"' in page
+    assert not NotificationLetter.objects.exists()
+    # one ticked, one not: still refused, nothing issued, no number used
+    response = specialist.post(
+        url, {"matters": [unverified.pk, empty.pk], "guide_told": [unverified.pk], "recipient": "甲公司"}
+    )
+    assert "考古调查勘探" in response.content.decode()
+    assert not NotificationLetter.objects.exists()
+    response = specialist.post(
+        url, {"matters": [unverified.pk, empty.pk], "guide_told": [unverified.pk, empty.pk], "recipient": "甲公司"}
+    )
+    letter = NotificationLetter.objects.get()
+    assert response.status_code == 302
+    assert letter.serial == 1
+    assert all(item["guide_told"] and item["materials"] == [] for item in letter.items)
+    html = _letter_html(specialist.get(reverse("projects:letter_detail", args=[letter.pk])).content.decode())
+    assert "夜间施工申请表" not in html  # unverified materials are never printed
+    assert html.count("办事指南为准，帮办专员已当面告知") == 2
+    entry = TimelineEntry.objects.get(kind=TimelineEntry.Kind.LETTER)
+    assert entry.detail["按办事指南当面告知"] == "夜间施工审批、考古调查勘探"
+    assert "已当面告知" in entry.summary
+
+
+def test_a_project_without_code_gets_a_lookup_number_and_the_qr_code_points_to_it(specialist, matter_a):
+    from tests.pdf import pdf_qr_codes
+
+    require_cjk_font()
+    project = ProjectFactory(specialist=specialist.user, code="")
+    _issue(specialist, project, [matter_a])
+    letter = NotificationLetter.objects.get()
+    project.refresh_from_db()
+    assert re.fullmatch(r"JB[2-9A-HJKMNP-Z]{8}", project.lookup_no)
+    assert letter.lookup_code == project.lookup_no
+    expected = f"http://testserver/progress/?code={project.lookup_no}"
+    assert letter.contact["lookup_url"] == expected
+    pdf = specialist.get(reverse("projects:letter_pdf", args=[letter.pk])).content
+    assert pdf_qr_codes(pdf) == [expected]
+    text = flat(pdf_text(pdf))
+    assert f"查询码{project.lookup_no}" in text
+    # a second letter keeps the number
+    _issue(specialist, project, [matter_a])
+    assert NotificationLetter.objects.latest("id").lookup_code == project.lookup_no
+    # a project with a code is looked up by its code
+    coded = ProjectFactory(specialist=specialist.user)
+    _issue(specialist, coded, [matter_a])
+    assert NotificationLetter.objects.latest("id").lookup_code == coded.code
+    coded.refresh_from_db()
+    assert coded.lookup_no == ""
+
+
+def test_a_matters_heading_never_ends_a_page(specialist, project, unit):
+    """Twelve matters of eight materials: wherever a page breaks, each matter's heading shares its page
+    with the first row under it."""
+    require_cjk_font()
+    matters = [
+        MatterFactory(name=f"分页测试事项{n:02d}", unit=unit, materials=[f"分页材料{n:02d}-{k}" for k in range(1, 9)])
+        for n in range(1, 13)
+    ]
+    _issue(specialist, project, matters)
+    letter = NotificationLetter.objects.get()
+    pages = pdf_pages_text(specialist.get(reverse("projects:letter_pdf", args=[letter.pk])).content)
+    assert len(pages) > 2
+    for number, page in enumerate(pages, start=1):
+        text = flat(page)
+        for heading in re.findall(r"\d+\.分页测试事项\d\d", text):
+            after = text[text.index(heading) + len(heading) :]
+            assert after.startswith("责任单位"), f"第 {number} 页：{heading} 与其首行分开"
+    joined = flat("".join(pages))
+    assert all(f"分页材料{n:02d}-8" in joined for n in range(1, 13))
+
+
+def test_consultation_matters_and_policies_are_carried_into_the_letter_and_matters_add(
+    specialist, project, matter_a, matter_b
+):
+    from projects import services
+
+    consultation = services.consultation_log(
+        actor=specialist.user,
+        request=None,
+        project=project,
+        visited_at=timezone.now(),
+        kind="咨询",
+        visitor_name="王经理",
+        question="施工许可怎么办？",
+        policies="开工“一件事”集成办理",
+        outcome="一次性告知",
+        matters=[matter_a, matter_b],
+    )
+    page = specialist.get(reverse("projects:letter_create", args=[project.pk])).content.decode()
+    assert 'data-testid="carried"' in page
+    for matter in (matter_a, matter_b):
+        assert re.search(rf'value="{matter.pk}"[^>]*checked', page)
+    assert "开工“一件事”集成办理</textarea>" in page
+    response = _issue(specialist, project, [matter_a], consultation=consultation.pk)
+    assert response.status_code == 302
+    assert NotificationLetter.objects.get().consultation == consultation
+    page = specialist.get(reverse("projects:matters_add", args=[project.pk])).content.decode()
+    assert re.search(rf'value="{matter_a.pk}"[^>]*checked', page)
+    assert re.search(rf'value="{matter_b.pk}"[^>]*checked', page)
+
+
+def test_a_bundle_puts_all_its_matters_on_the_letter(specialist, project, matter_a, unit):
+    from projects.models import MatterBundle
+
+    other = MatterFactory(name="城市建筑垃圾处置核准", unit=unit)
+    bundle = MatterBundle.objects.create(name="开工“一件事”")
+    bundle.matters.set([matter_a, other])
+    response = specialist.post(
+        reverse("projects:letter_create", args=[project.pk]), {"bundles": [bundle.pk], "recipient": "甲公司"}
+    )
+    assert response.status_code == 302
+    letter = NotificationLetter.objects.get()
+    assert {item["name"] for item in letter.items} == {matter_a.name, other.name}
+    assert all(item["bundles"] == ["开工“一件事”"] for item in letter.items)

@@ -23,5 +23,6 @@ class Command(BaseCommand):
                 f"文件格式不对：{error}。须含 stage_no, stage, matter, category, responsible_unit, time_limit_workdays, materials_or_note 列。"
             ) from None
         self.stdout.write(
-            f"事项目录：新建阶段 {report.stages_created} 个，新建事项 {report.matters_created} 个，保留已有事项 {report.matters_kept} 个"
+            f"事项目录：新建阶段 {report.stages_created} 个，新建事项 {report.matters_created} 个，保留已有事项 {report.matters_kept} 个，"
+            f"载入申请材料 {report.materials_created} 项（待管理员核实），新建集成办理 {report.bundles_created} 个"
         )
