@@ -11,7 +11,7 @@ from django.utils import timezone
 from ledger import archive, exports
 from ledger.models import Export
 from ledger.summary import Period, build_summary
-from projects import services
+from projects import demo_duplicates, services
 from projects.models import Consultation, Project
 from qinqing.models import User
 from qinqing.roles import Role
@@ -28,13 +28,21 @@ VISITORS = ("王先生", "刘女士", "陈经理", "张工", "李主任", "周�
 
 
 def seed(stdout) -> None:
+    _seed_exports(stdout)
+    # last: a pair of duplicate dossiers to merge, one already merged, consultations waiting for an answer
+    demo_duplicates.seed(stdout)
+
+
+def _seed_exports(stdout) -> None:
     if Export.objects.exists():
         stdout.write("工作台账：已有导出记录，未重复创建")
         return
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     specialists = list(User.objects.filter(groups__name=Role.SPECIALIST, is_active=True).order_by("username"))
-    projects = list(Project.objects.exclude(status=Project.Status.TERMINATED).order_by("id"))
+    projects = list(
+        Project.objects.exclude(status__in=[Project.Status.TERMINATED, Project.Status.MERGED]).order_by("id")
+    )
     rng = random.Random(2026)  # noqa: S311  (the same demo every time; not security)
     this_monday = today - timedelta(days=today.weekday())
     logged = 0

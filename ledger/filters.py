@@ -188,7 +188,8 @@ def filtered_ledger(user, params) -> tuple[LedgerFilter, object | None]:
     filterset = LedgerFilter(params or None, queryset=project_selectors.projects_for(user), user=user)
     if filterset.is_bound and not filterset.is_valid():
         return filterset, None
-    filtered = filterset.qs
+    # a dossier merged into another is a duplicate: its matters and consultations are counted on the kept one
+    filtered = filterset.qs.exclude(status=Project.Status.MERGED)
     ordering = list(filtered.query.order_by) if params and params.get("order") else ["-registered_on"]
     # the id breaks ties, so paging and repeated exports list every project exactly once, in the same order
     return filterset, filtered.order_by(*ordering, "-id")

@@ -280,7 +280,7 @@ def _project_states(end: date, end_at: datetime) -> list[dict]:
     now, less a completion dated after the end."""
     history = Project.history.model
     changed = history.objects.filter(history_date__gte=end_at).values("id")
-    base = Project.objects.filter(registered_on__lte=end)
+    base = Project.objects.filter(registered_on__lte=end).exclude(status=Project.Status.MERGED)
     rows = [
         {"status": status, "stage": stage, "specialist": specialist, "n": n}
         for status, stage, specialist, n in base.exclude(id__in=changed)
@@ -347,6 +347,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     # new dossiers
     new_projects = list(
         Project.objects.filter(registered_on__range=(start, end))
+        .exclude(status=Project.Status.MERGED)  # a duplicate, counted on the dossier it went into
         .select_related("specialist", "current_stage")
         .order_by("registered_on", "id")
     )

@@ -5,13 +5,17 @@ Dates are relative to today, so overdue and warning states are always there to s
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time, timedelta
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from projects import services
 from projects.catalogue import load_catalogue
+from projects.lookup import seed_demo as seed_lookups
 from projects.models import Matter, Project, ProjectMatter, Stage
+from projects.notify import seed_sms
 from qinqing.models import Department, User
 from qinqing.validators import credit_code_check_char
 from qinqing.workdays import WorkCalendar
@@ -264,6 +268,27 @@ CORRECTIONS = {
 }
 
 
+def position_has_template(matter: Matter, material) -> bool:
+    return matter.name == "建筑工程施工许可证核发" and material.position == 1
+
+
+def _sample_form(title: str) -> ContentFile:
+    """A fillable sample form (样表) as an administrator would upload it: a one-sheet workbook."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "样表"
+    sheet.append([f"{title}（样表）"])
+    for label in ("项目名称", "项目代码", "建设单位", "统一社会信用代码", "联系人", "联系电话", "建设地点", "建设规模"):
+        sheet.append([label, ""])
+    sheet.column_dimensions["A"].width = 20
+    sheet.column_dimensions["B"].width = 50
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return ContentFile(buffer.getvalue(), name=f"{title}（样表）.xlsx")
+
+
 def _check_materials(admin: User) -> int:
     """The administrator confirms the demo matters' materials (with a few corrections), as at the counter."""
     from projects import catalogue
@@ -271,7 +296,10 @@ def _check_materials(admin: User) -> int:
     count = 0
     for matter in Matter.objects.filter(name__in=VERIFIED).prefetch_related("materials"):
         for material in matter.materials.all():
-            changes = CORRECTIONS.get((matter.name, material.position))
+            # where the reference did not say, the district's guide does (in the demo: one original)
+            changes = CORRECTIONS.get((matter.name, material.position)) or (
+                {"form": "原件", "copies": material.copies or "1份"} if not material.form else None
+            )
             if changes and not material.verified:
                 fields = {name: getattr(material, name) for name in catalogue.MATERIAL_FIELDS}
                 fields.update(changes)
@@ -281,6 +309,7 @@ def _check_materials(admin: User) -> int:
                     material_id=material.pk,
                     version=material.version,
                     verified=True,
+                    template_file=_sample_form(material.name) if position_has_template(matter, material) else None,
                     **fields,
                 )
         count += catalogue.materials_verify(
@@ -547,3 +576,5 @@ def seed(stdout) -> None:
             outcome="当场解答",
         )
     stdout.write(f"项目档案：演示项目 {len(projects)} 个，含逾期、预警、补正、不予办理、已办结等情形")
+    seed_sms(stdout)
+    seed_lookups(stdout)  # numbers for code-less demo projects; prints a pair to try on /progress/

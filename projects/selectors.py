@@ -7,7 +7,7 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from projects.models import Consultation, Project, ProjectMatter, Stage, TimelineEntry
+from projects.models import Consultation, NotificationLetter, Project, ProjectMatter, Stage, TimelineEntry
 from qinqing.roles import Role, user_roles
 from qinqing.validators import int_or_none
 
@@ -78,8 +78,8 @@ def sees_whole_dossier(user, project: Project) -> bool:
 
 def project_list(user, *, text: str = "", status: str = "", stage: str = "", mine: bool = False) -> QuerySet[Project]:
     projects = projects_for(user).search(text)
-    if status:
-        projects = projects.filter(status=status)
+    # a merged dossier lives on in the one it was merged into; listed only when asked for
+    projects = projects.filter(status=status) if status else projects.exclude(status=Project.Status.MERGED)
     if int_or_none(stage) is not None:
         projects = projects.filter(current_stage__number=int_or_none(stage))
     if mine:
@@ -124,8 +124,18 @@ def dossier_matters(user, project: Project, today: date) -> list[StageGroup]:
     return list(groups.values())
 
 
+def with_merged(project: Project) -> Q:
+    """A dossier's own rows and those of the dossiers merged into it (their append-only timeline and
+    letters stay where they were written; see projects/merging.py)."""
+    return Q(project=project) | Q(project__in=Project.objects.filter(merged_into=project).values("pk"))
+
+
+def dossier_letters(project: Project) -> QuerySet[NotificationLetter]:
+    return NotificationLetter.objects.filter(with_merged(project)).select_related("issued_by")
+
+
 def dossier_timeline(user, project: Project, *, limit: int | None = None) -> QuerySet[TimelineEntry]:
-    entries = project.timeline.select_related("actor", "project_matter")
+    entries = TimelineEntry.objects.filter(with_merged(project)).select_related("actor", "project_matter")
     if not sees_whole_dossier(user, project):
         about = Q(project_matter__in=project_matters_for(user, project))
         if Role.DEPARTMENT in user_roles(user) and user.department_id:
@@ -184,3 +194,166 @@ def specialist_figures(user, today: date) -> dict[str, int]:
     )
     figures["visits_today"] = Consultation.objects.filter(recorded_by=user, visited_at__date=today).count()
     return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicate dossiers: what a new dossier may already be
+
+# a close name match needs this many characters, so a short name like 综合楼 does not match half the list
+NAME_MIN_CLOSE = 4
+# decorations that do not make a different project: 江北嘴综合体项目 is 江北嘴综合体
+NAME_SUFFIXES = ("建设项目", "项目", "工程")
+
+
+def normalize_name(text: str) -> str:
+    """Full-width letters, digits and brackets folded (NFKC), all spaces removed, lower case."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text or "")
+    return "".join(folded.split()).lower()
+
+
+def _name_core(name: str) -> str:
+    for suffix in NAME_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= NAME_MIN_CLOSE:
+            return name[: -len(suffix)]
+    return name
+
+
+def normalize_phone(text: str) -> str:
+    """The digits of a phone number, without a +86 / 0086 country prefix."""
+    import unicodedata
+
+    digits = "".join(c for c in unicodedata.normalize("NFKC", text or "") if c.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11 and digits[len(prefix)] == "1":
+            return digits[len(prefix) :]
+    return digits
+
+
+def _phone_variants(text: str) -> set[str]:
+    """The ways one number is written in the register: 13800001234, 023-67890123, 023 67890123."""
+    digits = normalize_phone(text)
+    if len(digits) < 7:
+        return set()
+    variants = {digits, (text or "").strip()}
+    if digits.startswith("0"):
+        for area in (3, 4):
+            variants |= {f"{digits[:area]}-{digits[area:]}", f"{digits[:area]} {digits[area:]}"}
+    elif len(digits) == 11:
+        variants |= {f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"{digits[:3]} {digits[3:7]} {digits[7:]}"}
+    return variants
+
+
+_IME_PUNCTUATION = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；"})
+
+
+def _name_spellings(name: str) -> set[str]:
+    """The ways one name is stored: as typed (without spaces), folded to half-width, as a Chinese IME
+    writes it (half-width letters and digits, full-width brackets), and all full-width."""
+    compact = "".join((name or "").split())
+    folded = normalize_name(compact)
+    return {
+        compact,
+        folded,
+        folded.translate(_IME_PUNCTUATION),
+        "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in folded),
+    } - {""}
+
+
+def _name_condition(name: str) -> tuple[Q, str]:
+    """Names that are the same or close: equal after folding, one containing the other, or equal but
+    for a 项目/工程 suffix. Index-friendly: ``icontains`` is answered by the trigram index on
+    PostgreSQL (one per spelling); "the new name contains the old one" is an IN list of the new name's
+    prefixes and suffixes (at most two per character and spelling), an equality test per row, not a
+    LIKE on every row."""
+    norm = normalize_name(name)
+    if not norm:
+        return Q(pk__in=[]), norm
+    condition = Q(pk__in=[])
+    pieces: set[str] = set()
+    for spelling in _name_spellings(name):
+        core = _name_core(spelling)
+        condition |= Q(name__iexact=spelling)
+        if len(core) < NAME_MIN_CLOSE:
+            continue
+        condition |= Q(name__icontains=core)
+        pieces |= {spelling[:i] for i in range(NAME_MIN_CLOSE, len(spelling))}
+        pieces |= {spelling[i:] for i in range(1, len(spelling) - NAME_MIN_CLOSE + 1)}
+        pieces |= {core + suffix for suffix in NAME_SUFFIXES}
+    if pieces:
+        condition |= Q(name__in=sorted(pieces))
+    return condition, norm
+
+
+@dataclass
+class Candidate:
+    """An open dossier a new one may duplicate, and why; ``visible``: the user may open it."""
+
+    project: Project
+    reasons: list[str]
+    visible: bool
+
+
+OPEN_PROJECT_STATUSES = (Project.Status.CONSULTING, Project.Status.ACTIVE, Project.Status.ON_HOLD)
+
+
+def duplicate_candidates(
+    user, *, name: str = "", builder_credit_code: str = "", contact_phone: str = "", exclude_pk: int | None = None
+) -> list[Candidate]:
+    """Open dossiers (not 已办结, 已终止 or 已合并) with the same credit code, the same phone number
+    (whole, normalised) or the same or a close name. At most 20, the closest first; each says why it
+    matched and whether ``user`` may open it (one with no right is named only by its specialist)."""
+    from qinqing.validators import normalize_code
+
+    condition = Q(pk__in=[])
+    credit = normalize_code(builder_credit_code)
+    if credit:
+        condition |= Q(builder_credit_code=credit)
+    phones = _phone_variants(contact_phone)
+    if phones:
+        condition |= Q(contact_phone__in=sorted(phones))
+    name_condition, norm = _name_condition(name)
+    condition |= name_condition
+    projects = (
+        Project.objects.filter(condition, status__in=OPEN_PROJECT_STATUSES)
+        .exclude(pk=exclude_pk)
+        .select_related("specialist", "current_stage")
+        .order_by("-registered_on", "-id")[:20]
+    )
+    phone = normalize_phone(contact_phone)
+    candidates = []
+    for project in projects:
+        reasons = []
+        if credit and project.builder_credit_code == credit:
+            reasons.append("统一社会信用代码相同")
+        if phone and normalize_phone(project.contact_phone) == phone:
+            reasons.append("联系电话相同")
+        other = normalize_name(project.name)
+        if norm and other == norm:
+            reasons.append("项目名称相同")
+        elif norm and other and (norm in other or other in norm or _name_core(other) == _name_core(norm)):
+            reasons.append("项目名称相近")
+        if reasons:
+            candidates.append(Candidate(project, reasons, user.has_perm("projects.view_project", project)))
+    # the strongest first: more reasons, then an identical name or code
+    candidates.sort(key=lambda c: -len(c.reasons))
+    return candidates
+
+
+def code_holder(code: str, *, exclude_pk: int | None = None) -> Project | None:
+    """The dossier already holding a project code (of any status: the code is unique for good)."""
+    if not code:
+        return None
+    return Project.objects.select_related("specialist").exclude(pk=exclude_pk).filter(code=code).first()
+
+
+def pending_consultations(user) -> QuerySet[Consultation]:
+    """A specialist's consultations still 待答复: those they recorded or that belong to their projects."""
+    return (
+        Consultation.objects.filter(
+            Q(recorded_by=user) | Q(project__specialist=user), outcome=Consultation.Outcome.PENDING
+        )
+        .select_related("project")
+        .order_by("visited_at", "id")
+    )

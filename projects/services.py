@@ -111,6 +111,8 @@ def project_create(
         project.current_stage = Stage.objects.order_by("number").first()
     project._change_reason = "建立项目档案"
     project.save()
+    if not project.code:
+        ensure_lookup_no(project)  # the applicant's 查询号 until the project has a code
     summary = f"建立项目档案，帮办专员：{project.specialist.name}"
     detail = {}
     if confirmed_distinct_from:

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.forms.boundfield import BoundField
+from django.forms.renderers import TemplatesSetting
 
 from qinqing import calendar_text
 from qinqing.models import Department, User
@@ -51,9 +53,39 @@ def guard_text_field(field: forms.Field) -> None:
     field.validators = validators
 
 
+class StyledBoundField(BoundField):
+    """A field that marks its widget ``is-invalid`` (Bootstrap) whenever it has errors, however the
+    errors came (a clean method, ``add_error`` from a view): read from the bound field's errors at
+    render time, not stored on the widget. ``aria-invalid`` and ``aria-describedby`` (help text id
+    ``<id>_helptext``, error id ``<id>_error``) come from Django's own ``build_widget_attrs``."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if self.errors and not widget.is_hidden:
+            classes = (attrs.get("class") or widget.attrs.get("class") or "").split()
+            if "is-invalid" not in classes:
+                classes.append("is-invalid")
+            attrs["class"] = " ".join(classes)
+        return attrs
+
+
+class FormRenderer(TemplatesSetting):
+    """The one form renderer (``FORM_RENDERER``): ``{{ form }}`` and ``{{ form.field.as_field_group }}``
+    render through ``templates/django/forms/div.html`` and ``field.html``: label, required mark,
+    widget, help text and errors, with the ids the widget's ``aria-describedby`` names."""
+
+    form_template_name = "django/forms/div.html"
+    field_template_name = "django/forms/field.html"
+    bound_field_class = StyledBoundField
+
+
 class StyledFormMixin:
     """Give every widget Bootstrap's classes, so templates render fields without per-field markup, and
-    guard every text field against hostile input (``guard_text_field``)."""
+    guard every text field against hostile input (``guard_text_field``). A field with errors gets
+    ``is-invalid`` from ``StyledBoundField``."""
+
+    bound_field_class = StyledBoundField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,6 +215,15 @@ class DepartmentForm(StyledForm):
     name = forms.CharField(label="单位名称", max_length=60, validators=[no_markup])
     kind = forms.ChoiceField(label="单位类型", choices=Department.Kind.choices, initial=Department.Kind.BUREAU)
     contact_phone = forms.CharField(label="联系电话", max_length=30, required=False, validators=[phone_validator])
+    address = forms.CharField(
+        label="办公地址",
+        max_length=200,
+        required=False,
+        help_text="印在一次性告知单上，如：区政务服务中心 3 楼 C01 窗口。",
+    )
+    office_hours = forms.CharField(
+        label="办公时间", max_length=100, required=False, help_text="如：工作日 9:00—17:30。"
+    )
     is_active = forms.BooleanField(label="在用", required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

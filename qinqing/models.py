@@ -303,7 +303,9 @@ class FormSubmission(models.Model):
     resent request finds the token taken and is sent to what the first submission made."""
 
     token = models.CharField("表单令牌", max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, related_name="+"
+    )
     url = models.CharField("结果页面", max_length=300, blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
 
@@ -384,7 +386,9 @@ class SmsMessage(models.Model):
         verbose_name_plural = "短信"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["dedupe_key"], condition=~models.Q(dedupe_key=""), name="sms_unique_dedupe"),
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~models.Q(dedupe_key=""), name="sms_unique_dedupe"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="已发送") | models.Q(sent_at__isnull=False), name="sms_sent_has_time"
             ),

@@ -33,6 +33,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_workbench": ALL_ROLES,
     # case work: the project dossiers and their matters
     "view_projects": frozenset({Role.SPECIALIST, Role.WINDOW, Role.DEPARTMENT, Role.OFFICE}),
+    # merging two dossiers of one project: the reform office any two, a specialist two of their own
+    # (the object check is projects.merging.may_merge)
+    "merge_projects": frozenset({Role.SPECIALIST, Role.OFFICE}),
     # the walk-in log of the 亲清帮办 window
     "view_consultations": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     # stage windows: hand-offs, problems, joint meetings
@@ -59,6 +62,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # the audit log is read-only for everyone; the auditor and the reform office read and export it,
     # the administrator (whose own actions it records) does not
     "view_audit": frozenset({Role.AUDITOR, Role.OFFICE}),
+    # SMS to applicants: the administrator keeps the templates; the office and the administrator read
+    # the record of messages (phones masked) and put a failed one back in the queue
+    "manage_sms_templates": frozenset({Role.ADMIN}),
+    "view_sms": frozenset({Role.OFFICE, Role.ADMIN}),
 }
 
 
@@ -120,6 +127,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("责任单位", "staff:department_list", "manage_departments"),
     NavItem("综合窗口", "windows:window_list", "manage_windows"),
     NavItem("工作日历", "staff:calendar_list", "manage_calendar"),
+    NavItem("短信", "sms:list", "view_sms"),
     NavItem("审计日志", "audit:list", "view_audit"),
 )
 

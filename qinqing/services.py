@@ -254,17 +254,28 @@ def _department_snapshot(department: Department) -> dict:
         "单位名称": department.name,
         "单位类型": department.get_kind_display(),
         "联系电话": department.contact_phone,
+        "办公地址": department.address,
+        "办公时间": department.office_hours,
         "状态": "在用" if department.is_active else "停用",
     }
 
 
 @transaction.atomic
 def department_create(
-    *, actor: User, request: HttpRequest | None, name: str, kind: str, contact_phone: str = ""
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    name: str,
+    kind: str,
+    contact_phone: str = "",
+    address: str = "",
+    office_hours: str = "",
 ) -> Department:
     if Department.objects.filter(name=name).exists():
         raise ValidationError("已有同名单位。", code="duplicate_department")
-    department = Department(name=name, kind=kind, contact_phone=contact_phone)
+    department = Department(
+        name=name, kind=kind, contact_phone=contact_phone, address=address, office_hours=office_hours
+    )
     department._change_reason = "新建单位"
     department.save()
     audit.record(
@@ -288,6 +299,8 @@ def department_update(
     kind: str,
     contact_phone: str,
     is_active: bool,
+    address: str = "",
+    office_hours: str = "",
 ) -> Department:
     if Department.objects.filter(name=name).exclude(pk=department_id).exists():
         raise ValidationError("已有同名单位。", code="duplicate_department")
@@ -295,7 +308,14 @@ def department_update(
         model=Department,
         pk=department_id,
         version=version,
-        changes={"name": name, "kind": kind, "contact_phone": contact_phone, "is_active": is_active},
+        changes={
+            "name": name,
+            "kind": kind,
+            "contact_phone": contact_phone,
+            "address": address,
+            "office_hours": office_hours,
+            "is_active": is_active,
+        },
         snapshot=_department_snapshot,
         actor=actor,
         request=request,

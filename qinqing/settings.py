@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widget templates, for FORM_RENDERER below
     "simple_history",
     "django_filters",
     "rules.apps.AutodiscoverRulesConfig",
@@ -77,6 +78,10 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# One form renderer: every form renders its fields through templates/django/forms/ (label, required mark,
+# widget with is-invalid and aria-describedby, help text and errors with the ids it names).
+FORM_RENDERER = "qinqing.forms.FormRenderer"
 
 ROOT_URLCONF = "qinqing.urls"
 WSGI_APPLICATION = "qinqing.wsgi.application"
@@ -148,6 +153,8 @@ RECTIFICATION_WORKDAYS = env_int("QINQING_RECTIFICATION_WORKDAYS", 15, minimum=1
 # The applicant's progress look-up: failed tries allowed per address, and per project code, per window.
 PROGRESS_LOOKUP_FAILURES = env_int("QINQING_LOOKUP_FAILURES", 10, minimum=1, maximum=1000)
 PROGRESS_LOOKUP_WINDOW_MINUTES = env_int("QINQING_LOOKUP_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+# wrong tries of one code from one address (guessing the phone digits); another address is not affected
+PROGRESS_LOOKUP_CODE_FAILURES = env_int("QINQING_LOOKUP_CODE_FAILURES", 5, minimum=1, maximum=1000)
 
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("QINQING_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 # The middleware ends an idle session with a message; the cookie age is the server-side backstop.
@@ -212,6 +219,31 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # a ledger Excel export of more projects than this is made in the background, with a progress bar
 BACKGROUND_EXPORT_PROJECTS = env_int("QINQING_BACKGROUND_EXPORT_PROJECTS", 2000, minimum=0, maximum=1_000_000)
 
+# --- SMS to applicants (qinqing/sms.py): queued in the database, sent by the background worker ----------
+# The gateway: "file" (development: var/sms/outbox.jsonl and the log), "console" (the log only; the
+# tests), "http" (a provider's API: JSON posted to QINQING_SMS_URL), "disabled" (every message fails,
+# saying why: production until a gateway is configured), or the dotted path of a backend class.
+SMS_BACKEND = env_str(
+    "QINQING_SMS_BACKEND", {"development": "file", "test": "console", "production": "disabled"}[QINQING_ENV]
+)
+SMS_URL = env_str("QINQING_SMS_URL")
+SMS_KEY = env_str("QINQING_SMS_KEY")
+SMS_TIMEOUT_SECONDS = env_int("QINQING_SMS_TIMEOUT", 10, minimum=1, maximum=120)
+# tries per message: the first retry a minute later, each later one four times longer (1, 4, 16, 64 min)
+SMS_MAX_ATTEMPTS = 5
+SMS_RETRY_SECONDS = 60
+if "." not in SMS_BACKEND and SMS_BACKEND not in ("file", "console", "http", "disabled"):
+    raise ImproperlyConfigured(
+        f"环境变量 QINQING_SMS_BACKEND={SMS_BACKEND!r} 无效；可选值：file、console、http、disabled，或短信通道类的完整路径。"
+    )
+if SMS_BACKEND in ("http", "qinqing.sms.HttpBackend"):
+    if not SMS_URL.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            "短信通道为 http 时需要环境变量 QINQING_SMS_URL，例如 https://sms.example.cn/api/send。"
+        )
+    if PRODUCTION and not SMS_URL.startswith("https://"):
+        raise ImproperlyConfigured("生产模式下 QINQING_SMS_URL 必须使用 https://。")
+
 # --- language, time ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -248,6 +280,10 @@ WHITENOISE_AUTOREFRESH = DEBUG or QINQING_ENV == "test"
 
 # --- the hall -----------------------------------------------------------------------------------------------
 HALL_NAME = env_str("QINQING_HALL_NAME", "江北区工程建设项目审批服务大厅")
+# what the public look-up page tells applicants: where to come, when, and whom to call
+HALL_PHONE = env_str("QINQING_HALL_PHONE", "12345（重庆市政务服务便民热线）")
+HALL_ADDRESS = env_str("QINQING_HALL_ADDRESS", "重庆市江北区政务服务中心 工程建设项目审批服务专区")
+HALL_HOURS = env_str("QINQING_HALL_HOURS", "法定工作日 上午 9:00—12:00，下午 13:30—17:00")
 SYSTEM_NAME = "亲清帮办"
 
 LOGGING = {

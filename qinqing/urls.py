@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from projects.views.public import progress_lookup
 from qinqing.views import audit, auth, calendar, health, staff
+from qinqing.views import sms as sms_views
 
 staff_patterns = (
     [
@@ -22,6 +23,16 @@ staff_patterns = (
     "staff",
 )
 
+sms_patterns = (
+    [
+        path("", sms_views.message_list, name="list"),
+        path("<int:pk>/resend/", sms_views.message_resend, name="resend"),
+        path("templates/", sms_views.template_list, name="templates"),
+        path("templates/<int:pk>/", sms_views.template_edit, name="template_edit"),
+    ],
+    "sms",
+)
+
 audit_patterns = (
     [path("", audit.audit_list, name="list"), path("export/", audit.audit_export, name="export")],
     "audit",
@@ -37,6 +48,7 @@ urlpatterns = [
     path("followups/", include("followups.urls")),
     path("staff/", include(staff_patterns)),
     path("audit/", include(audit_patterns)),
+    path("sms/", include(sms_patterns)),
     path("progress/", progress_lookup, name="progress_lookup"),
     path("healthz/", health.health, name="health"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.selectors import project_matters_for, window_stage_ids
+from projects.selectors import pending_consultations, project_matters_for, window_stage_ids
 from qinqing.roles import Role, user_roles
 from windows.models import Decision, Handoff, Problem, Report
 
 SHOWN = 10
+# a 待答复 consultation older than this is marked 超时 in the to-do (an answer is owed within days)
+PENDING_LATE = timedelta(days=3)
 
 
 @dataclass
@@ -79,6 +81,21 @@ def _specs(user, today: date) -> list[Spec]:
                     f"{r.project.name}：{r.content[:40]}（{r.created_by.name}）",
                     reverse("windows:report_handle", args=[r.pk]),
                 ),
+            )
+        )
+    if Role.SPECIALIST in roles:
+        specs.append(
+            Spec(
+                "consultations",
+                "待答复的咨询",
+                pending_consultations(user),
+                lambda c: Item(
+                    f"{c.visitor_name}{('（' + c.visitor_company + '）') if c.visitor_company else ''}："
+                    f"{c.question[:30]}（{timezone.localtime(c.visited_at):%m-%d} 来访）",
+                    reverse("projects:consultation_answer", args=[c.pk]),
+                    "超时" if timezone.localdate(c.visited_at) < today - PENDING_LATE else "",
+                ),
+                reverse("projects:consultation_list") + "?pending=1",
             )
         )
     if roles & {Role.SPECIALIST, Role.DEPARTMENT, Role.WINDOW}:

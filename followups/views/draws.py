@@ -19,6 +19,7 @@ from followups.forms.draws import DrawForm, VisitRecordForm, last_month
 from followups.models import Draw, Visit
 from projects.models import Project, ProjectMatter
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.validators import int_or_none
 
 # ---------------------------------------------------------------------------------------------
@@ -51,6 +52,7 @@ def draw_list(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_followups", raise_exception=True)
+@idempotent
 def draw_create(request):
     start, end = last_month()
     form = DrawForm(
@@ -153,6 +155,7 @@ def visit_detail(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_followups", raise_exception=True)
+@idempotent
 def visit_record(request, pk: int):
     visit = get_visit(request, pk)
     if request.method == "GET" and visit.status != Visit.Status.PLANNED:

@@ -32,6 +32,7 @@ from followups.models import DIMENSIONS, Inspection, Notice, Rectification, Visi
 from projects.models import Project, ProjectMatter
 from qinqing import audit
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.models import AuditEntry, Department
 from qinqing.validators import int_or_none
 
@@ -262,6 +263,7 @@ def notice_list(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_followups", raise_exception=True)
+@idempotent
 def notice_create(request):
     if request.method == "POST":
         form = NoticeForm(request.POST)
@@ -469,6 +471,7 @@ def inspection_list(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_followups", raise_exception=True)
+@idempotent
 def inspection_create(request):
     form = InspectionForm(
         request.POST if request.method == "POST" else None, initial={"inspected_on": timezone.localdate()}

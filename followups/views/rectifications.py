@@ -29,6 +29,7 @@ from followups.forms.rectifications import (
 from followups.models import Escalation, Rectification
 from projects.selectors import projects_for
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.models import Department
 from qinqing.validators import int_or_none
 
@@ -300,6 +301,7 @@ def escalation_list(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_followups", raise_exception=True)
+@idempotent
 def escalation_create(request):
     """Step one (GET without ``unit``): choose the unit. Step two: the referral with that unit's evidence."""
     units = EscalationUnitForm().fields["unit"].queryset

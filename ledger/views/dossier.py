@@ -41,7 +41,7 @@ def dossier_pdf(request, pk: int):
     groups = project_selectors.dossier_matters(user, project, today)
     # a printed record reads from the beginning: oldest first (the page shows newest first)
     timeline = list(project_selectors.dossier_timeline(user, project).order_by("occurred_at", "id"))
-    letters = list(project.letters.select_related("issued_by").order_by("issued_at", "id")) if whole else []
+    letters = list(project_selectors.dossier_letters(project).order_by("issued_at", "id")) if whole else []
     matter_count = 0
     for group in groups:  # one numbering through all the stages
         for pm in group.matters:

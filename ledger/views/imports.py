@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ledger import imports
 from ledger.forms import LedgerUploadForm
 from ledger.models import LedgerImport
+from qinqing.idempotency import idempotent
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ PREVIEW_PAGE_SIZE = 200
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.import_ledger", raise_exception=True)
+@idempotent
 def import_upload(request):
     """The upload form and the list of past imports; a valid upload is kept and previewed."""
     if request.method == "POST":

@@ -15,6 +15,7 @@ from projects import catalogue as services
 from projects.forms import BundleForm, MaterialEditForm, MaterialForm, MatterEditForm, MatterForm
 from projects.models import Material, Matter, MatterBundle, Stage
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.validators import int_or_none
 
 
@@ -97,6 +98,7 @@ def _matter_initial(matter: Matter) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_catalogue", raise_exception=True)
+@idempotent
 def matter_create(request):
     stage = Stage.objects.filter(number=int_or_none(request.GET.get("stage", ""))).first()
     form = MatterForm(request.POST if request.method == "POST" else None, initial={"stage": stage})
@@ -137,6 +139,7 @@ def matter_edit(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_catalogue", raise_exception=True)
+@idempotent
 def material_create(request, pk: int):
     matter = get_object_or_404(Matter.objects.select_related("stage"), pk=pk)
     form = MaterialForm(request.POST or None, request.FILES or None)
@@ -191,6 +194,7 @@ def materials_verify(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.manage_catalogue", raise_exception=True)
+@idempotent
 def bundle_edit(request, pk: int | None = None):
     bundle = get_object_or_404(MatterBundle, pk=pk) if pk is not None else None
     initial = (

@@ -15,6 +15,7 @@ from projects.models import Consultation, Matter, Project
 from projects.qr import qr_svg
 from projects.views.access import get_letter, get_project
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.pdf import pdf_response
 from qinqing.validators import int_or_none
 
@@ -32,6 +33,7 @@ def carried_consultation(project: Project, wanted: str | int | None) -> Consulta
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.view_projects", raise_exception=True)
+@idempotent
 def letter_create(request, pk: int):
     project = get_project(request, pk, change=True)
     consultation = carried_consultation(project, request.POST.get("consultation") or request.GET.get("consultation"))

@@ -18,11 +18,13 @@ from projects.models import ProjectMatter, Stage
 from projects.views.access import get_project, get_project_matter
 from projects.views.letters import carried_consultation
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.validators import int_or_none
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.view_projects", raise_exception=True)
+@idempotent
 def matters_add(request, pk: int):
     project = get_project(request, pk, change=True)
     existing = set(project.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).values_list("matter_id", flat=True))
@@ -122,6 +124,7 @@ def unit_matters(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.view_projects", raise_exception=True)
+@idempotent
 def feedback_create(request, pk: int):
     project = get_project(request, pk, change=True)
     initial = {"told_at": timezone.localtime().replace(second=0, microsecond=0), "method": "电话"}

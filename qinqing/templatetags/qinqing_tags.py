@@ -47,3 +47,11 @@ def id_strings(value) -> set[str]:
     if not value:
         return set()
     return {str(getattr(item, "pk", item)) for item in value}
+
+
+@register.filter
+def picked(groups, selected) -> list:
+    """The items of grouped choices (``{group: [objects]}``, or one list) whose pk is among ``selected`` (the
+    strings of ``id_strings``), in their order: what a picker shows as ticked."""
+    items = groups.values() if hasattr(groups, "values") else [groups]
+    return [item for group in items for item in group if str(item.pk) in selected]

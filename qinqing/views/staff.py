@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qinqing import selectors, services
 from qinqing.filters import StaffFilter
 from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.models import Department, User
 
 manage_accounts = permission_required("qinqing.manage_accounts", raise_exception=True)
@@ -180,6 +181,7 @@ def department_list(request):
 
 @require_http_methods(["GET", "POST"])
 @manage_departments
+@idempotent
 def department_create(request):
     form = DepartmentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -191,6 +193,8 @@ def department_create(request):
                 name=data["name"],
                 kind=data["kind"],
                 contact_phone=data["contact_phone"],
+                address=data["address"],
+                office_hours=data["office_hours"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -208,6 +212,8 @@ def department_edit(request, pk: int):
         "name": department.name,
         "kind": department.kind,
         "contact_phone": department.contact_phone,
+        "address": department.address,
+        "office_hours": department.office_hours,
         "is_active": department.is_active,
         "version": department.version,
     }
@@ -223,6 +229,8 @@ def department_edit(request, pk: int):
                 name=data["name"],
                 kind=data["kind"],
                 contact_phone=data["contact_phone"],
+                address=data["address"],
+                office_hours=data["office_hours"],
                 is_active=data["is_active"],
             )
         except ValidationError as error:

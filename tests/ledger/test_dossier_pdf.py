@@ -250,7 +250,7 @@ def test_a_department_prints_only_its_units_part(client_for, hall):
     assert "制表人：建委经办人" in text
     export = Export.objects.get()
     assert export.created_by == department.user
-    assert export.row_count == 1 + 1  # one matter and its acceptance
+    assert export.row_count == 1 + 2  # one matter, its acceptance and the acceptance SMS
     assert "本单位或本阶段部分" in export.described
 
 

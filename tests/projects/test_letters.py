@@ -445,3 +445,18 @@ def test_a_bundle_puts_all_its_matters_on_the_letter(specialist, project, matter
     letter = NotificationLetter.objects.get()
     assert {item["name"] for item in letter.items} == {matter_a.name, other.name}
     assert all(item["bundles"] == ["开工“一件事”"] for item in letter.items)
+
+
+def test_a_letter_issued_before_structured_materials_still_shows_its_list(specialist, project, matter_a):
+    """Letters are kept as issued: an old snapshot's plain material names are printed as they were."""
+    _issue(specialist, project, [matter_a])
+    letter = NotificationLetter.objects.get()
+    items = [{**letter.items[0], "materials": ["旧版申请表", "旧版设计图纸"]}]
+    items[0].pop("guide_told")
+    # append-only: write the old shape past the model's guard, as the old code stored it
+    from django.db.models import QuerySet
+
+    QuerySet.update(NotificationLetter.objects.filter(pk=letter.pk), items=items)
+    html = _letter_html(specialist.get(reverse("projects:letter_detail", args=[letter.pk])).content.decode())
+    assert "<td>旧版申请表</td>" in html
+    assert "<td>旧版设计图纸</td>" in html

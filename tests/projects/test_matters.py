@@ -324,7 +324,7 @@ def test_two_people_moving_the_same_matter_one_wins(db):
     assert any("刚被他人更新" in r for r in results)
     pm.refresh_from_db()
     assert pm.version == version + 1
-    assert TimelineEntry.objects.filter(project_matter=pm).count() == 1
+    assert TimelineEntry.objects.filter(project_matter=pm, kind=TimelineEntry.Kind.MATTER).count() == 1
 
 
 def test_a_backdated_pause_cannot_erase_an_overdue(pm):

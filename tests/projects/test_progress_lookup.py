@@ -1,10 +1,14 @@
-"""The applicant's progress look-up: project code plus the last four digits of the phone, no login.
+"""The applicant's progress look-up: project code (or the look-up number of a project without one) plus the
+last four digits of the phone, no login.
 
-It shows the stage and the matters' statuses and nothing else, logs every try, and refuses for a
-while after too many failures from one address or against one project code."""
+It shows the project's name, each matter's status, acceptance date, due date or 暂停计时 with what is missing,
+and the specialist's name and office phone; never the applicant's phone, nor staff notes. It logs every try
+and refuses an address after too many failures from it, or against one code from it; another address (the
+real applicant) is never locked out by someone else's wrong tries."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
 
@@ -13,7 +17,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import ProjectMatter
+from projects.lookup import ALPHABET, PREFIX, ensure_lookup_no
+from projects.models import MatterPause, Project, ProjectMatter
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
 from tests.factories import MatterFactory, ProjectFactory, ProjectMatterFactory, StageFactory, UserFactory
@@ -24,18 +29,21 @@ PHONE = "023-67895678"
 DIGITS = "5678"
 TOO_MANY = "查询次数过多"
 
+PROJECT_NAME = "江北嘴金融城三期办公楼"
 CONTACT_NAME = "欧阳联系人"
 SPECIALIST_NAME = "司马帮办专员"
+SPECIALIST_PHONE = "023-67001234"
 PROJECT_NOTE = "备注机密-项目内部备注文字"
-REASON = "原因机密-补正原因文字"
+MISSING = "施工图审查合格书及消防设计文件"
 WITHDRAWN_REASON = "原因机密-撤回原因文字"
 
 
 @pytest.fixture
 def project(db):
-    specialist = UserFactory(roles=[Role.SPECIALIST], display_name=SPECIALIST_NAME)
+    specialist = UserFactory(roles=[Role.SPECIALIST], display_name=SPECIALIST_NAME, phone=SPECIALIST_PHONE)
     stage = StageFactory(number=2, name="工程建设许可阶段")
     project = ProjectFactory(
+        name=PROJECT_NAME,
         specialist=specialist,
         code=CODE,
         contact_name=CONTACT_NAME,
@@ -50,14 +58,23 @@ def project(db):
         matter=MatterFactory(name="建设工程规划许可证核发"),
         status=ProjectMatter.Status.ACCEPTED,
         accepted_on=accepted_on,
+        time_limit_workdays=10,
+        due_on=date(2026, 1, 20),
+        due_provisional=True,
     )
-    ProjectMatterFactory(
+    paused = ProjectMatterFactory(
         project=project,
         matter=MatterFactory(name="施工图设计文件审查"),
         status=ProjectMatter.Status.SUPPLEMENT,
         accepted_on=accepted_on,
-        last_reason=REASON,
+        time_limit_workdays=5,
+        due_on=date(2026, 1, 13),
+        last_reason=MISSING,
     )
+    MatterPause.objects.create(
+        project_matter=paused, paused_on=date(2026, 1, 4), resumed_on=date(2026, 1, 5), reason="早已补齐的旧材料"
+    )
+    MatterPause.objects.create(project_matter=paused, paused_on=date(2026, 1, 8), reason=MISSING)
     ProjectMatterFactory(
         project=project,
         matter=MatterFactory(name="已撤回的测试事项"),
@@ -104,26 +121,64 @@ def _lookup_rows() -> list[AuditEntry]:
 # --- what a right pair shows, and what it never shows ------------------------------------------
 
 
-def test_right_pair_shows_stage_and_each_matter_status(project):
+def _by_name(page: str) -> dict[str, list[str]]:
+    """Result rows keyed by matter name: [stage, name, unit, status, accepted on, due]."""
+    return {row[1]: row for row in _result_rows(page)}
+
+
+def test_right_pair_shows_name_stage_and_each_matter(project):
     page = _page(_post(Client(), CODE, DIGITS))
     assert _error(page) == ""
     assert 'data-testid="lookup-result"' in page
+    assert PROJECT_NAME in page
     assert "工程建设许可阶段" in page
-    rows = [row[1:] for row in _result_rows(page)]
-    assert ["企业投资项目备案", "待申报"] in rows
-    assert ["建设工程规划许可证核发", "已受理"] in rows
-    assert ["施工图设计文件审查", "补正材料"] in rows
-    assert len(rows) == 3
+    rows = _by_name(page)
+    assert set(rows) == {"企业投资项目备案", "建设工程规划许可证核发", "施工图设计文件审查"}
+    assert rows["企业投资项目备案"][3:] == ["待申报", "—", "—"]
+    # accepted: the acceptance date and the due date, marked 暂按 when the calendar is provisional
+    assert rows["建设工程规划许可证核发"][3:] == ["已受理", "2026年1月6日", "2026年1月20日（暂按）"]
+
+
+def test_paused_matter_shows_what_is_missing(project):
+    rows = _by_name(_page(_post(Client(), CODE, DIGITS)))
+    status, accepted, due = rows["施工图设计文件审查"][3:]
+    assert (status, accepted) == ("补正材料", "2026年1月6日")
+    # the clock is stopped, with the open pause's reason; not a due date, not an old pause's reason
+    assert due == f"暂停计时（补正材料：{MISSING}）"
+
+
+def test_finished_matter_shows_its_end(project):
+    pm = project.matters.get(matter__name="建设工程规划许可证核发")
+    ProjectMatter.objects.filter(pk=pm.pk).update(status=ProjectMatter.Status.DONE, finished_on=date(2026, 1, 15))
+    rows = _by_name(_page(_post(Client(), CODE, DIGITS)))
+    assert rows["建设工程规划许可证核发"][3:] == ["已办结", "2026年1月6日", "已办结 2026年1月15日"]
+
+
+def test_shows_the_specialist_and_office_phone(project):
+    page = _page(_post(Client(), CODE, DIGITS))
+    match = re.search(r'data-testid="lookup-specialist">(.*?)</p>', page, re.S)
+    text = re.sub(r"<[^>]+>", "", match.group(1))
+    assert SPECIALIST_NAME in text
+    assert SPECIALIST_PHONE in text
+
+
+def test_specialist_without_office_phone_gives_the_hall_phone(project, settings):
+    settings.HALL_PHONE = "023-67550000"
+    project.specialist.phone = ""
+    project.specialist.save()
+    page = _page(_post(Client(), CODE, DIGITS))
+    match = re.search(r'data-testid="lookup-specialist">(.*?)</p>', page, re.S)
+    assert "023-67550000" in match.group(1)
 
 
 def test_withdrawn_matters_are_not_shown(project):
     page = _page(_post(Client(), CODE, DIGITS))
     assert _result_rows(page)  # the look-up did succeed
     assert "已撤回的测试事项" not in page
-    assert "撤回" not in [row[-1] for row in _result_rows(page)]
+    assert "撤回" not in [row[3] for row in _result_rows(page)]
 
 
-def test_result_reveals_no_people_phone_or_notes(project):
+def test_result_reveals_no_applicant_phone_or_notes(project):
     page = _page(_post(Client(), CODE, DIGITS))
     assert _result_rows(page)
     forbidden = {
@@ -132,14 +187,69 @@ def test_result_reveals_no_people_phone_or_notes(project):
         "phone": PHONE,
         "phone digits": "02367895678",
         "masked phone": "023****5678",
-        "specialist name": SPECIALIST_NAME,
         "specialist username": project.specialist.username,
         "project note": PROJECT_NOTE,
-        "matter reason": REASON,
         "withdrawn reason": WITHDRAWN_REASON,
+        "old pause reason": "早已补齐的旧材料",
     }
     leaked = [label for label, text in forbidden.items() if text in page]
     assert leaked == []
+
+
+# --- a project without a code: the look-up number -----------------------------------------------
+
+
+def test_codeless_project_is_found_by_its_lookup_number(project):
+    codeless = ProjectFactory(name="暂无代码的新项目", code="", contact_phone="13912344321")
+    ProjectMatterFactory(project=codeless, matter=MatterFactory(name="无代码项目的事项"))
+    number = ensure_lookup_no(codeless)
+    assert codeless.lookup_code == number
+    # typed in lower case, with spaces, as an applicant might
+    page = _page(_post(Client(), " " + number.lower() + " ", "4321"))
+    assert "暂无代码的新项目" in page
+    assert "无代码项目的事项" in _by_name(page)
+    assert number in page
+    entry = AuditEntry.objects.get(result=AuditEntry.Result.SUCCESS)
+    assert (entry.object_id, entry.detail) == (str(codeless.pk), f"查询码 {number}")
+    # the number with the wrong digits is a failure like any other
+    assert _error(_page(_post(Client(), number, "1234")))
+
+
+def test_a_project_with_a_code_is_found_by_its_lookup_number_too(project):
+    number = ensure_lookup_no(project)
+    assert _by_name(_page(_post(Client(), number, DIGITS)))
+
+
+def test_lookup_numbers_are_short_unambiguous_random_and_kept(db):
+    projects = [ProjectFactory(code="") for _ in range(30)]
+    numbers = [ensure_lookup_no(p) for p in projects]
+    assert len(set(numbers)) == 30
+    for number in numbers:
+        assert number.startswith(PREFIX)
+        assert len(number) == len(PREFIX) + 8
+        assert set(number[len(PREFIX) :]) <= set(ALPHABET)
+        assert not set(number[len(PREFIX) :]) & set("01OIL")
+    # stored, and given once: a second call returns the same number
+    assert [Project.objects.get(pk=p.pk).lookup_no for p in projects] == numbers
+    assert [ensure_lookup_no(p) for p in projects] == numbers
+    # not sequential: consecutive projects' numbers do not share a long common prefix
+    shared = [len(os.path.commonprefix([a, b])) for a, b in zip(numbers, numbers[1:], strict=False)]
+    assert max(shared) < len(PREFIX) + 4
+
+
+def test_a_merged_dossier_shows_the_one_it_went_into(project):
+    loser = ProjectFactory(name="重复建档的项目", code="", contact_phone="13900008888")
+    number = ensure_lookup_no(loser)
+    Project.objects.filter(pk=loser.pk).update(merged_into=project, status=Project.Status.MERGED)
+    page = _page(_post(Client(), number, "8888"))
+    assert PROJECT_NAME in page
+    assert "施工图设计文件审查" in _by_name(page)
+
+
+def test_the_letters_qr_link_fills_in_the_code(project):
+    page = _page(Client().get(reverse(URL_NAME), {"code": CODE.lower()}))
+    assert f'value="{CODE}"' in page
+    assert _result_rows(page) == []
 
 
 # --- a wrong pair ------------------------------------------------------------------------------
@@ -212,7 +322,7 @@ def test_code_is_normalized(project, typed):
     assert len(_result_rows(page)) == 3
     success = AuditEntry.objects.get(action=AuditEntry.Action.PROGRESS_LOOKUP)
     assert success.result == AuditEntry.Result.SUCCESS
-    assert success.detail == f"项目代码 {CODE}"
+    assert success.detail == f"查询码 {CODE}"
 
 
 @pytest.mark.parametrize("digits", ["56a8", "567", "５６７", "abcd", "56 8"])
@@ -249,10 +359,10 @@ def test_every_try_is_audited(project, settings):
     ]
     assert all(row.ip == "10.1.1.1" and row.actor is None for row in rows)
     assert [row.detail for row in rows] == [
-        f"项目代码 {CODE}",
-        f"项目代码 {CODE}",
-        "项目代码 2601-500105-04-01-99999X",
-        f"项目代码 {CODE}",
+        f"查询码 {CODE}",
+        f"查询码 {CODE}",
+        "查询码 2601-500105-04-01-99999X",
+        f"查询码 {CODE}",
     ]
     # only the success names the project; a failure does not say which project the code belongs to
     assert (rows[0].object_type, rows[0].object_id) == ("projects.project", str(project.pk))
@@ -301,20 +411,49 @@ def test_another_address_is_not_blocked(project, settings):
     assert len(_result_rows(_page(_post(client, CODE, DIGITS, ip="10.4.4.4")))) == 3
 
 
-def test_failures_against_one_code_block_it_from_every_address(project, settings):
+def test_wrong_tries_elsewhere_never_lock_the_applicant_out(project, settings):
+    """Someone guessing the digits of this code, from one address or many, slows only themselves."""
     settings.PROGRESS_LOOKUP_FAILURES = 3
+    settings.PROGRESS_LOOKUP_CODE_FAILURES = 2
     client = Client()
-    for n in range(8):
-        _post(client, CODE.lower(), "0000", ip=f"10.5.0.{n + 1}")
-    # eight failures (below 3 × 3) from eight addresses: the right pair still works
-    assert _result_rows(_page(_post(client, CODE, DIGITS, ip="10.6.0.1")))
-    _post(client, CODE, "0000", ip="10.5.0.9")
-    _assert_refused(_page(_post(client, CODE, DIGITS, ip="10.6.0.2")))
-    # another project's code is not affected
+    for n in range(20):
+        _post(client, CODE, f"{n:04d}", ip=f"10.5.0.{n % 4 + 1}")
+    assert AuditEntry.objects.filter(result=AuditEntry.Result.FAILURE).count() == 8  # then those were refused
+    _assert_refused(_page(_post(client, CODE, DIGITS, ip="10.5.0.1")))
+    # the applicant, at another address, gets in at once, and so on every later try
+    for _ in range(3):
+        page = _page(_post(client, CODE, DIGITS, ip="10.6.0.1"))
+        assert _error(page) == ""
+        assert len(_result_rows(page)) == 3
+
+
+def test_failures_against_one_code_from_one_address_are_limited(project, settings):
+    settings.PROGRESS_LOOKUP_FAILURES = 10
+    settings.PROGRESS_LOOKUP_CODE_FAILURES = 2
+    client = Client()
+    ip = "10.8.8.8"
+    _post(client, CODE, "0000", ip=ip)
+    assert _result_rows(_page(_post(client, CODE, DIGITS, ip=ip)))  # one wrong try is not a lock
+    _post(client, CODE.lower(), "1111", ip=ip)  # the same code, however it was typed
+    _assert_refused(_page(_post(client, CODE, DIGITS, ip=ip)))
+    # that address may still look up another project (below its own limit)
     other = ProjectFactory(code="2601-500105-04-01-11111X", contact_phone="13900004321")
     ProjectMatterFactory(project=other, matter=MatterFactory(name="另一项目的事项"))
-    page = _page(_post(client, other.code, "4321", ip="10.6.0.3"))
-    assert "另一项目的事项" in page
+    assert "另一项目的事项" in _page(_post(client, other.code, "4321", ip=ip))
+
+
+def test_a_right_pair_is_never_counted_as_a_failure(project, settings):
+    settings.PROGRESS_LOOKUP_FAILURES = 2
+    settings.PROGRESS_LOOKUP_CODE_FAILURES = 2
+    client = Client()
+    ip = "10.9.9.9"
+    for _ in range(6):
+        assert _result_rows(_page(_post(client, CODE, DIGITS, ip=ip)))
+    _post(client, CODE, "0000", ip=ip)
+    assert _result_rows(_page(_post(client, CODE, DIGITS, ip=ip)))
+    results = [row.result for row in _lookup_rows()]
+    assert results.count(AuditEntry.Result.FAILURE) == 1
+    assert AuditEntry.Result.DENIED not in results
 
 
 def test_failures_outside_the_window_do_not_count(project, settings):
@@ -337,3 +476,54 @@ def test_failures_outside_the_window_do_not_count(project, settings):
     for _ in range(3):
         failure(14)
     _assert_refused(_page(_post(Client(), CODE, DIGITS, ip=ip)))
+
+
+# --- the public page speaks to applicants --------------------------------------------------------
+
+
+def test_public_footer_speaks_to_applicants(db, settings):
+    settings.HALL_PHONE = "023-67558888"
+    settings.HALL_ADDRESS = "江北区测试路 1 号政务服务中心二楼"
+    settings.HALL_HOURS = "工作日 9:00—17:00"
+    page = _page(Client().get(reverse(URL_NAME)))
+    footer = page[page.index('data-testid="public-footer"') :]
+    for text in (
+        "查询说明",
+        "咨询电话",
+        "023-67558888",
+        "服务大厅地址",
+        "江北区测试路 1 号政务服务中心二楼",
+        "办公时间",
+        "工作日 9:00—17:00",
+    ):
+        assert text in footer
+    # not the staff footer
+    assert "仅供大厅工作人员使用" not in page
+    # the form says what to type, in Chinese, with the help tied to its field
+    assert "JB 开头的查询号" in page
+    assert 'aria-describedby="id_code_helptext"' in page
+    assert 'id="id_code_helptext"' in page
+
+
+def test_empty_form_names_each_field(db):
+    page = _page(Client().post(reverse(URL_NAME), {"code": "", "phone_last4": ""}))
+    assert "请填写项目代码或查询号。" in page
+    assert "请填写联系电话后四位。" in page
+    assert 'aria-invalid="true"' in page
+    assert not AuditEntry.objects.exists()
+
+
+def test_demo_gives_codeless_projects_a_number_and_names_a_pair(project):
+    import io
+
+    from projects.lookup import seed_demo
+
+    codeless = ProjectFactory(name="演示无代码项目", code="", contact_phone="13900002468")
+    out = io.StringIO()
+    seed_demo(out)
+    codeless.refresh_from_db()
+    assert codeless.lookup_no.startswith(PREFIX)
+    assert f"{CODE} + {DIGITS}" in out.getvalue()
+    assert f"{codeless.lookup_no} + 2468" in out.getvalue()
+    seed_demo(io.StringIO())  # again: the number is kept
+    assert Project.objects.get(pk=codeless.pk).lookup_no == codeless.lookup_no

@@ -27,6 +27,16 @@ OBJECTS: dict[str, tuple[str, dict] | int] = {
     "projects:letter_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
     "projects:matters_add": ("projects.Project", {"specialist__username": "demo_specialist"}),
     "projects:feedback_create": ("projects.Project", {"specialist__username": "demo_specialist"}),
+    "projects:merge": ("projects.Project", {"specialist__username": "demo_specialist", "status": "咨询中"}),
+    # a 待答复 consultation demo_specialist logged without a project (ledger/demo.py, projects/demo_duplicates.py)
+    "projects:consultation_answer": (
+        "projects.Consultation",
+        {"recorded_by__username": "demo_specialist", "outcome": "待答复", "project__isnull": True},
+    ),
+    "projects:consultation_to_project": (
+        "projects.Consultation",
+        {"recorded_by__username": "demo_specialist", "outcome": "待答复", "project__isnull": True},
+    ),
     "projects:letter_detail": ("projects.NotificationLetter", {}),
     "projects:letter_pdf": ("projects.NotificationLetter", {}),
     "projects:matter_move": (
@@ -67,6 +77,14 @@ OBJECTS: dict[str, tuple[str, dict] | int] = {
     "staff:unlock": ("qinqing.User", {"username": "liu_specialist"}),
     "staff:reset_password": ("qinqing.User", {"username": "liu_specialist"}),
     "staff:department_edit": ("qinqing.Department", {}),
+    "sms:template_edit": ("qinqing.SmsTemplate", {}),
+    "sms:resend": ("qinqing.SmsMessage", {}),
+    "projects:matter_detail": ("projects.Matter", {}),
+    "projects:material_create": ("projects.Matter", {}),
+    "projects:materials_verify": ("projects.Matter", {}),
+    "projects:material_edit": ("projects.Material", {}),
+    "projects:material_template": ("projects.Material", {"template_file__gt": ""}),
+    "projects:bundle_edit": ("projects.MatterBundle", {}),
     "staff:calendar_edit": 2027,
 }
 

@@ -323,7 +323,7 @@ def test_window_staff_track_their_stage_filtered_by_stage(hall, client_for):
     rows = list(client.get(reverse("projects:unit_matters"), {"stage": hall.stage.number}).context["page"])
     assert [pm.pk for pm in rows] == [hall.pm.pk]
     assert other_stage_matter.pk not in [pm.pk for pm in rows]
-    entry = TimelineEntry.objects.filter(project_matter=hall.pm).first()
+    entry = TimelineEntry.objects.filter(project_matter=hall.pm, kind=TimelineEntry.Kind.MATTER).first()
     assert f"{client.user.name}代{hall.unit.name}录入" in entry.summary
 
 

@@ -15,6 +15,7 @@ from projects.models import Stage
 from projects.selectors import window_stage_ids
 from projects.views.access import get_project
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.roles import Role
 from windows import services
 from windows.forms import HandoffForm, ReportForm, ReportHandleForm
@@ -60,6 +61,7 @@ def index(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.view_projects", raise_exception=True)
+@idempotent
 def handoff_create(request, project_pk: int):
     project = get_project(request, project_pk, change=True)
     initial = {"stage": project.current_stage_id}
@@ -134,6 +136,7 @@ def handoff_cancel(request, pk: int):
 
 @require_POST
 @permission_required("qinqing.view_windows", raise_exception=True)
+@idempotent
 def report_create(request, pk: int):
     handoff = get_handoff(request, pk, perm="windows.report_handoff")
     form = ReportForm(request.POST)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from projects.models import Stage
 from projects.selectors import projects_for, window_stage_ids
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.models import Department
 from qinqing.pdf import pdf_response
 from qinqing.roles import Role
@@ -61,6 +62,7 @@ def _conveners(user):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("windows.add_meeting", raise_exception=True)
+@idempotent
 def meeting_create(request):
     user = request.user
     projects = projects_for(user).exclude(status="已终止").order_by("name")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from projects.selectors import project_matters_for, window_stage_ids
 from projects.views.access import get_project
 from qinqing.forms import add_service_errors
+from qinqing.idempotency import idempotent
 from qinqing.roles import Role
 from qinqing.validators import int_or_none
 from qinqing.workdays import WorkCalendar
@@ -56,6 +57,7 @@ def problem_list(request):
 
 @require_http_methods(["GET", "POST"])
 @permission_required("qinqing.view_windows", raise_exception=True)
+@idempotent
 def problem_create(request, project_pk: int):
     """Anyone who sees the project may raise a problem on it or on a matter they see."""
     project = get_project(request, project_pk)
