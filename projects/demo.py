@@ -312,6 +312,7 @@ def _check_materials(admin: User) -> int:
                     template_file=_sample_form(material.name) if position_has_template(matter, material) else None,
                     **fields,
                 )
+                count += 1
         count += catalogue.materials_verify(
             actor=admin,
             request=None,

@@ -56,7 +56,7 @@ def test_walk_in_to_dossier_letter_matters_and_deadline(page: Page, live_server,
     page.get_by_role("button", name="签发告知单").click()
     letter = page.get_by_test_id("letter")
     expect(letter).to_contain_text("工程建设项目审批一次性告知单")
-    expect(letter).to_contain_text("工程质量终身责任承诺书")
+    expect(letter).to_contain_text("中标通知书")  # a verified material of the construction permit
     expect(page.get_by_test_id("letter-pdf")).to_be_visible()
     assert NotificationLetter.objects.filter(project__name="港城智造产业园二期厂房").count() == 1
 

@@ -460,3 +460,20 @@ def test_a_letter_issued_before_structured_materials_still_shows_its_list(specia
     html = _letter_html(specialist.get(reverse("projects:letter_detail", args=[letter.pk])).content.decode())
     assert "<td>旧版申请表</td>" in html
     assert "<td>旧版设计图纸</td>" in html
+
+
+def test_the_dossier_shows_a_codeless_projects_lookup_number(specialist):
+    from projects import services
+
+    project = services.project_create(
+        actor=specialist.user,
+        request=None,
+        name="无代码项目",
+        builder="重庆甲公司",
+        contact_name="张三",
+        contact_phone="13800001234",
+        investment_type="社会投资",
+    )
+    assert project.lookup_no.startswith("JB")
+    page = specialist.get(reverse("projects:detail", args=[project.pk])).content.decode()
+    assert f'data-testid="lookup-no">{project.lookup_no}' in page

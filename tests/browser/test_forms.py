@@ -9,11 +9,6 @@ from playwright.sync_api import Page, expect
 
 from projects.models import Project
 from qinqing.roles import Role
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    _allow_orm_beside_playwright,
-    browser_context_args,
-    browser_type_launch_args,
-)
 from tests.factories import TEST_PASSWORD, MatterFactory, ProjectFactory, StageFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
