@@ -72,6 +72,9 @@ if [ "$migrate" = 1 ]; then
     say "应用角色的权限（deploy/postgresql/grants.sql）"
     bash -c 'set -a; . "$1"; set +a; exec psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f "$2"' \
         _ "$migrate_env" "$release/deploy/postgresql/grants.sql" >/dev/null
+    # stored due dates follow the calendar rules of this release (e.g. statutory holidays of an unpublished year)
+    say "按本版本的工作日历重算未办结事项的到期日"
+    manage recompute_deadlines
 else
     say "确认数据库已迁移到本版本"
     manage migrate --check >/dev/null || die "数据库缺少本版本的迁移：请先在一台服务器上用 --migrate 发布。"

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from ledger.selectors import LEDGER_COLUMNS, LedgerRow, ledger_rows
 from projects.models import ProjectMatter
+from qinqing.workdays import ProvisionalDate
 from qinqing.xlsx import write_table as write_sheet
 
 WARNING_COLUMN = "预警状态"
@@ -36,7 +37,7 @@ MATTER_COLUMNS = (
     WARNING_COLUMN,
 )
 LEDGER_WIDTHS = (6, 12, 28, 26, 26, 18, 10, 8, 18, 10, 30, 26, 10, 30, 30, 12, 20, 10)
-MATTER_WIDTHS = (28, 30, 22, 10, 12, 10, 12, 10, 12, 8, 10)
+MATTER_WIDTHS = (28, 30, 22, 10, 12, 10, 18, 10, 12, 8, 10)  # 到期日 wide enough for “2027-02-10（暂按）”
 
 
 # projects read, turned into rows and reported to ``progress`` at a time
@@ -53,16 +54,19 @@ MATTER_FIELDS = (
     "status",
     "finished_on",
     "warn_on",
+    "due_provisional",
+    "result",
 )
 
 
 def _matter_rows(matters, today: date):
     """The matters sheet read as plain rows (values_list): a hundred thousand model instances would
     cost more than writing the whole workbook."""
-    late, warning = ProjectMatter.late, ProjectMatter.warning
-    for project, matter, unit, mode, accepted_on, limit, due_on, status, finished_on, warn_on in matters.values_list(
-        *MATTER_FIELDS
-    ).iterator(chunk_size=2000):
+    late, warning, marked = ProjectMatter.late, ProjectMatter.warning, ProvisionalDate.of
+    label = ProjectMatter.label_of
+    for (
+        project, matter, unit, mode, accepted_on, limit, due_on, status, finished_on, warn_on, provisional, result
+    ) in matters.values_list(*MATTER_FIELDS).iterator(chunk_size=2000):  # fmt: skip
         yield [
             project,
             matter,
@@ -70,8 +74,8 @@ def _matter_rows(matters, today: date):
             mode,
             accepted_on,
             limit,
-            due_on,
-            status,
+            marked(due_on, provisional),  # a date; shown “2027-02-10（暂按）” when provisional
+            label(status, result),  # 办结（通过） …
             finished_on,
             "是" if late(status, due_on, finished_on, today) else "否",
             warning(status, due_on, warn_on, today) or None,  # no deadline: an empty cell

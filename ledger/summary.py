@@ -18,17 +18,26 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Max, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from followups import selectors as followup_selectors
 from ledger import charts
-from projects.models import Consultation, Feedback, MatterPause, Project, ProjectMatter, Stage
+from projects.models import (
+    Commitment,
+    Consultation,
+    Feedback,
+    MatterPause,
+    MissingMaterial,
+    Project,
+    ProjectMatter,
+    Stage,
+)
 from qinqing.masking import mask_numbers_in
 from qinqing.models import Department, User
 from qinqing.roles import Role
-from qinqing.workdays import WorkCalendar
+from qinqing.workdays import PROVISIONAL_NOTE, ProvisionalDate, WorkCalendar
 from windows.models import Decision, Handoff, Meeting, Problem
 
 TREND_WEEKS = 12
@@ -314,6 +323,78 @@ def _names(model, ids) -> dict[int, str]:
     return dict(model.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
+# concluded matters: 办结 with a result, and the approvals revoked later (counted by how they concluded)
+CONCLUDED = (ProjectMatter.Status.DONE, ProjectMatter.Status.REVOKED)
+
+
+def _conditions_table(start: date, end: date, cut: date) -> tuple[Table, dict[str, int]]:
+    """容缺受理, 告知承诺 and how matters were concluded: in the period, and as they stood at its end
+    (by the dates recorded: a material supplied after the end counts as still missing then)."""
+    by_result = Counter(
+        dict(
+            ProjectMatter.objects.filter(finished_on__range=(start, end), status__in=CONCLUDED)
+            .values_list("result")
+            .annotate(n=Count("id"))
+            .values_list("result", "n")
+        )
+    )
+    finished_late = ProjectMatter.objects.filter(
+        finished_on__range=(start, end), status__in=CONCLUDED, finished_on__gt=F("due_on")
+    ).count()
+    accepted = ProjectMatter.objects.filter(accepted_on__range=(start, end))
+    deficient = accepted.filter(mode=ProjectMatter.Mode.DEFICIENCY).count()
+    committed = accepted.filter(mode=ProjectMatter.Mode.COMMITMENT).count()
+    missing_at_end = MissingMaterial.objects.filter(project_matter__accepted_on__lte=end).filter(
+        Q(supplied_on__isnull=True) | Q(supplied_on__gt=end)
+    )
+    missing = MissingMaterial.objects.aggregate(
+        recorded=Count("id", filter=Q(project_matter__accepted_on__range=(start, end))),
+        supplied=Count("id", filter=Q(supplied_on__range=(start, end))),
+    )
+    pending_at_end = Commitment.objects.filter(project_matter__accepted_on__lte=end).filter(
+        Q(checked_on__isnull=True) | Q(checked_on__gt=end)
+    )
+    checks = Commitment.objects.filter(checked_on__range=(start, end)).aggregate(
+        n=Count("id"),
+        failed=Count("id", filter=~Q(status__in=[Commitment.Status.PENDING, Commitment.Status.PASSED])),
+    )
+    revoked = Commitment.objects.filter(status=Commitment.Status.REVOKED, closed_on__range=(start, end)).count()
+    figures = {
+        "通过": by_result[ProjectMatter.Result.PASSED],
+        "容缺通过": by_result[ProjectMatter.Result.PASSED_DEFICIENT],
+        "不通过": by_result[ProjectMatter.Result.FAILED],
+        "逾期办结": finished_late,
+        "容缺受理": deficient,
+        "告知承诺受理": committed,
+        "期末容缺材料逾期未补": missing_at_end.filter(supply_by__lt=cut).count(),
+        "期末告知承诺逾期未核查": pending_at_end.filter(verify_by__lt=cut).count(),
+    }
+    table = Table(
+        "conditions",
+        "办结结果、容缺受理与告知承诺",
+        ("指标", "数值"),
+        note="逾期办结：办结日期晚于到期日（含补正期限顺延）；期末数按各项登记的日期计算。",
+    )
+    table.rows = [
+        ["本期办结（通过）", figures["通过"]],
+        ["本期办结（容缺通过）", figures["容缺通过"]],
+        ["本期办结（不通过）", figures["不通过"]],
+        ["其中逾期办结", finished_late],
+        ["本期容缺受理", deficient],
+        ["本期登记容缺材料", missing["recorded"]],
+        ["本期补齐容缺材料", missing["supplied"]],
+        ["期末待补齐容缺材料", missing_at_end.count()],
+        ["其中逾期未补齐", figures["期末容缺材料逾期未补"]],
+        ["本期告知承诺受理", committed],
+        ["本期核查告知承诺", checks["n"]],
+        ["其中核查不符合", checks["failed"]],
+        ["本期撤销审批", revoked],
+        ["期末待核查告知承诺", pending_at_end.count()],
+        ["其中逾期未核查", figures["期末告知承诺逾期未核查"]],
+    ]
+    return table, figures
+
+
 def build_summary(period: Period, *, full: bool = False) -> Summary:
     """Every figure of the weekly summary for ``period`` (the reform office sees the whole district).
 
@@ -496,9 +577,23 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     )
     for pk, due in listed:
         project, matter, unit, specialist, username, status = details[pk]
+        # the due date as it stood then, marked 暂按 when its year has no published calendar (as read now)
+        provisional = calendar.is_provisional(due)
         overdue_table.rows.append(
-            [project, matter, unit, due, calendar.workdays_between(due, cut), specialist or username, status]
+            [
+                project,
+                matter,
+                unit,
+                ProvisionalDate.of(due, provisional),
+                calendar.workdays_between(due, cut),
+                specialist or username,
+                status,
+            ]
         )
+        if provisional:
+            overdue_table.note = PROVISIONAL_NOTE
+
+    conditions_table, condition_figures = _conditions_table(start, end, cut)
 
     # the problems raised at the windows
     problems_raised = Problem.objects.filter(raised_at__gte=start_at, raised_at__lt=end_at).count()
@@ -535,7 +630,8 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
 
     # joint meetings and their decisions
     meetings = list(
-        Meeting.objects.filter(held_on__range=(start, end))
+        # held by the period's end (or today): one convened for a later day is not yet a meeting of the period
+        Meeting.objects.filter(held_on__range=(start, cut))
         .select_related("convened_by")
         .annotate(
             project_n=Count("projects", distinct=True),
@@ -545,7 +641,9 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
         .order_by("held_on", "id")
     )
     meeting_table = Table(
-        "meetings", "联席会议", ("纪要编号", "会议日期", "议题", "召集单位", "研究项目数", "议定事项", "已落实")
+        "meetings",
+        "联席会议",
+        ("纪要编号", "会议日期", "议题", "召集单位", "研究项目数", "议定事项", "已落实"),
     )
     meeting_table.rows = [
         [m.number, m.held_on, mask_numbers_in(m.topic), m.convened_by.name, m.project_n, m.decision_n, m.done_n]
@@ -657,6 +755,13 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
         ("不予办理", refused),
         ("按时办结率", _rate_text(percent(on_time_all, len(timed_done)))),
         ("期末逾期事项", len(overdue_ids)),
+        ("逾期办结事项", condition_figures["逾期办结"]),
+        ("办结（容缺通过）", condition_figures["容缺通过"]),
+        ("办结（不通过）", condition_figures["不通过"]),
+        ("容缺受理", condition_figures["容缺受理"]),
+        ("期末容缺材料逾期未补", condition_figures["期末容缺材料逾期未补"]),
+        ("告知承诺受理", condition_figures["告知承诺受理"]),
+        ("期末告知承诺逾期未核查", condition_figures["期末告知承诺逾期未核查"]),
         ("新提出难点堵点", problems_raised),
         ("已解决难点堵点", closed_counts.get(Problem.Status.SOLVED, 0)),
         ("期末未解决难点堵点", len(open_problems)),
@@ -675,7 +780,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     ]
     tables = [
         consult_table, new_table, project_table, matter_table, unit_table, stage_table, overdue_table,
-        problem_table, meeting_table, handoff_table, satisfaction_table, unit_satisfaction, supervision, workload,
+        conditions_table, problem_table, meeting_table, handoff_table, satisfaction_table, unit_satisfaction, supervision, workload,
     ]  # fmt: skip
     chart_list = [
         charts.column_chart(consultation_trend(period), "每周来访登记（近 12 周）"),

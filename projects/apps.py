@@ -7,3 +7,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from projects import deadlines, rules  # noqa: F401  (signal receiver, object permissions)
+        from projects import handover as project_handover
+        from qinqing import handover
+
+        handover.register(project_handover.PROVIDER)  # a leaving specialist's projects

@@ -1,7 +1,9 @@
 """Deadlines and warnings of project matters, from the working-day calendar.
 
 A matter's due date is its acceptance date plus its committed limit in working days, counted from
-the day after acceptance, with the days of 补正材料 left out. It is stored on the row (``due_on``,
+the day after acceptance, with the days of 补正材料 left out. A 补正 notified after the due date does
+not stop the clock: a unit cannot clear an overdue matter by asking for materials late, so such a
+pause is recorded but not counted and the matter stays 逾期, its overdue days still running. It is stored on the row (``due_on``,
 with ``warn_on``, the first day of 预警) so lists, filters and counts are plain queries; it is
 recomputed on every status move and when an administrator changes the calendar.
 """
@@ -26,6 +28,7 @@ class Due:
     due_on: date | None
     warn_on: date | None
     provisional: bool
+    late_pauses: int = 0  # 补正 notified after the due date, recorded but not stopping the clock
 
 
 def warning_workdays(limit: int) -> int:
@@ -34,20 +37,39 @@ def warning_workdays(limit: int) -> int:
     return max(settings.WARNING_WORKDAYS, share)
 
 
+def counted_pauses(
+    *, accepted_on: date, limit: int, pauses: list[tuple[date, date | None]], calendar: WorkCalendar
+) -> tuple[list[tuple[date, date | None]], list[tuple[date, date | None]]]:
+    """The pauses that stop the clock and those notified after the due date they would move.
+
+    Taken in order: a pause counts when it starts on or before the due date as set by the pauses
+    before it; one notified later leaves that due date as it is."""
+    counted: list[tuple[date, date | None]] = []
+    late: list[tuple[date, date | None]] = []
+    for pause in sorted(pauses, key=lambda p: p[0]):
+        deadline = calendar.add_workdays(accepted_on, limit, counted)
+        if deadline.date is not None and pause[0] > deadline.date:
+            late.append(pause)
+        else:
+            counted.append(pause)
+    return counted, late
+
+
 def compute(
     *, accepted_on: date | None, limit: int | None, pauses: list[tuple[date, date | None]], calendar: WorkCalendar
 ) -> Due:
     """The due date, the first warning day and whether either rests on a provisional calendar.
 
-    No deadline for a matter not accepted, by contract (limit 0), or paused now."""
+    No deadline for a matter not accepted, by contract (limit 0), or paused (in time) now."""
     if accepted_on is None or not limit:
         return Due(None, None, False)
+    pauses, late = counted_pauses(accepted_on=accepted_on, limit=limit, pauses=pauses, calendar=calendar)
     deadline = calendar.add_workdays(accepted_on, limit, pauses)
     if deadline.date is None:
         return Due(None, None, deadline.provisional)
     before = warning_workdays(limit)
     warn_on = accepted_on if before >= limit else calendar.add_workdays(accepted_on, limit - before, pauses).date
-    return Due(deadline.date, warn_on, deadline.provisional)
+    return Due(deadline.date, warn_on, deadline.provisional, late_pauses=len(late))
 
 
 def refresh(project_matter: ProjectMatter, calendar: WorkCalendar | None = None) -> Due:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from projects import services
+from projects import conditions, services
 from projects.catalogue import load_catalogue
 from projects.lookup import seed_demo as seed_lookups
 from projects.models import Matter, Project, ProjectMatter, Stage
@@ -218,9 +218,21 @@ def _matters(names: list[str]) -> list[Matter]:
     return [by_name[n] for n in names]
 
 
-def _move(actor: User, project: Project, name: str, steps: list[tuple[str, date, str]], mode: str | None = None):
+def _move(
+    actor: User,
+    project: Project,
+    name: str,
+    steps: list[tuple],
+    mode: str | None = None,
+    terms: dict | None = None,
+):
+    """Steps are (status, date, reason) or, for 办结, (status, date, reason, result); ``terms`` are the
+    acceptance's 容缺 or 告知承诺 terms (``services.matter_move`` keywords)."""
     pm = project.matters.get(matter__name=name, status__in=[S.PENDING, *ProjectMatter.OPEN_STATUSES])
-    for to_status, on, reason in steps:
+    for to_status, on, reason, *rest in steps:
+        extra = dict(terms or {}) if to_status == S.ACCEPTED else {}
+        if to_status == S.DONE:
+            extra["result"] = rest[0] if rest else ProjectMatter.Result.PASSED
         pm = services.matter_move(
             actor=actor,
             request=None,
@@ -230,6 +242,7 @@ def _move(actor: User, project: Project, name: str, steps: list[tuple[str, date,
             on=on,
             reason=reason,
             mode=mode if to_status == S.ACCEPTED else None,
+            **extra,
         )
     return pm
 
@@ -479,7 +492,15 @@ def seed(stdout) -> None:
     add(p_resettle, ["规划条件核实", "联合验收", "竣工验收备案", "城建档案验收"])
     _move(li, p_resettle, "规划条件核实", [(S.ACCEPTED, clock.ago(15), ""), (S.DONE, clock.ago(11), "")])
     _move(dept, p_resettle, "联合验收", [(S.ACCEPTED, clock.ago(6), ""), (S.REVIEWING, clock.ago(5), "")])
-    _move(li, p_resettle, "城建档案验收", [(S.ACCEPTED, clock.ago(4), "")], mode="容缺受理")
+    # 容缺受理: the 移交书 to follow within 3 working days, not supplied yet (逾期未补 in the to-do)
+    _move(
+        li,
+        p_resettle,
+        "城建档案验收",
+        [(S.ACCEPTED, clock.ago(4), "")],
+        mode="容缺受理",
+        terms={"missing": [(None, "建设工程档案移交书（原件）")], "supply_workdays": 3},
+    )
 
     # 4. factory: a new visitor, consulting only, no project code yet, a letter issued
     letter(
@@ -490,8 +511,18 @@ def seed(stdout) -> None:
     add(p_factory, ["企业投资项目备案", "建设项目用地预审与选址意见书核发"])
 
     # 5. cold-chain logistics: utility connections
-    add(p_cold, ["供水接入", "供电接入", "排水接入"])
-    _move(li, p_cold, "供电接入", [(S.ACCEPTED, clock.ago(12), ""), (S.DONE, clock.ago(8), "")])
+    add(p_cold, ["供水接入", "供电接入", "排水接入", "环境影响评价报告书审批"])
+    # 30 working days from yesterday fall due in a year whose holidays are not yet published: （暂按）
+    _move(li, p_cold, "环境影响评价报告书审批", [(S.ACCEPTED, clock.ago(1), "")])
+    # finished two working days after its due date: 逾期办结
+    _move(li, p_cold, "供电接入", [(S.ACCEPTED, clock.ago(12), ""), (S.DONE, clock.ago(5), "")])
+    # 补正 notified after the due date: recorded, but the clock does not stop and it stays 逾期
+    _move(
+        li,
+        p_cold,
+        "排水接入",
+        [(S.ACCEPTED, clock.ago(9), ""), (S.SUPPLEMENT, clock.ago(2), "排水接驳图未加盖设计单位出图章")],
+    )
     _move(water, p_cold, "供水接入", [(S.ACCEPTED, clock.ago(5), "")])
 
     # 6. road improvement: feasibility study accepted under commitment
@@ -503,26 +534,31 @@ def seed(stdout) -> None:
         "建设项目用地预审与选址意见书核发",
         [(S.ACCEPTED, clock.ago(14), ""), (S.REVIEWING, clock.ago(12), "")],
         mode="承诺办理",
+        terms={
+            "commitment": conditions.CommitmentTerms(
+                content="承诺在取得用地预审意见后 30 日内补交经批复的可行性研究报告，逾期未补交的，同意撤销审批决定。",
+                verify_by=clock.ago(2),
+            )
+        },
     )
 
     # 7. hospital extension: registration done, dossier complete
     add(p_hospital, ["竣工验收备案", "不动产首次登记"])
     _move(liu, p_hospital, "竣工验收备案", [(S.ACCEPTED, clock.ago(20), ""), (S.DONE, clock.ago(17), "")])
     _move(liu, p_hospital, "不动产首次登记", [(S.ACCEPTED, clock.ago(10), ""), (S.DONE, clock.ago(6), "")])
-    p_hospital.refresh_from_db()
-    services.project_update(
-        actor=liu,
-        request=None,
-        project_id=p_hospital.pk,
-        version=p_hospital.version,
-        specialist=liu,
-        status=Project.Status.COMPLETED,
-        reason="不动产首次登记已办结",
-        **{f: getattr(p_hospital, f) for f in services.PROJECT_FIELDS},
-    )
+    # the last matter of the last stage finished: the project completed itself on that day
 
     # 8. forest resort: on hold, one matter refused
     add(p_spa, ["建设项目用地预审与选址意见书核发", "环境影响评价报告书审批"])
+    _move(
+        li,
+        p_spa,
+        "环境影响评价报告书审批",
+        [
+            (S.ACCEPTED, clock.ago(35), ""),
+            (S.DONE, clock.ago(24), "环境影响评价结论不支持现选址方案", ProjectMatter.Result.FAILED),
+        ],
+    )
     _move(
         li,
         p_spa,

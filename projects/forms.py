@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from projects import conditions
 from projects.models import Consultation, Feedback, Material, Matter, MatterBundle, Project, ProjectMatter, Stage
 from projects.services import ACTION_LABELS
 from qinqing.forms import StyledForm, StyledFormMixin
@@ -233,12 +235,19 @@ class ProjectForm(StyledFormMixin, ProjectFieldsMixin):
     status = forms.ChoiceField(
         label="项目状态", choices=[c for c in Project.Status.choices if c[0] != Project.Status.MERGED]
     )
+    completed_on = forms.DateField(
+        label="办结日期",
+        required=False,
+        validators=[not_before_2000],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="最后一个事项办结时自动填写；更正须填写原因。仅项目状态为已办结时有效。",
+    )
     reason = forms.CharField(
         label="变更原因",
         max_length=200,
         required=False,
         validators=[no_markup],
-        help_text="改为暂缓或终止时必填；其他修改可简要说明。",
+        help_text="改为暂缓或终止、更正办结日期时必填；其他修改可简要说明。",
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -405,26 +414,146 @@ class AddMattersForm(StyledForm):
         return chosen
 
 
+class MaterialChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, *, flag: str, flag_label: str, **kwargs):
+        self.flag, self.flag_label = flag, flag_label
+        super().__init__(queryset=Material.objects.none(), required=False, **kwargs)
+
+    def label_from_instance(self, material: Material) -> str:
+        return material.name + (f"（{self.flag_label}）" if getattr(material, self.flag) else "")
+
+
 class MatterMoveForm(StyledForm):
+    """One status move of a project matter; the parts a move needs are shown with it (forms.js)."""
+
     to_status = forms.ChoiceField(label="变更为", choices=())
     on = forms.DateField(
         label="日期", validators=[not_before_2000], widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+    confirm_non_workday = forms.BooleanField(
+        label="确认在非工作日受理",
+        required=False,
+        help_text="受理日期是周末或节假日时须勾选（如节假日加班受理）；期限仍从下一个工作日起算。",
+    )
     mode = forms.ChoiceField(
         label="办理方式", choices=ProjectMatter.Mode.choices, required=False, help_text="仅受理时选择。"
+    )
+    missing_materials = MaterialChoiceField(label="容缺的材料", flag="can_defer", flag_label="目录标明可容缺")
+    missing_other = forms.CharField(
+        label="其他容缺材料",
+        required=False,
+        max_length=1000,
+        validators=[no_markup],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="目录中没有的，每行写一项。",
+    )
+    supply_workdays = forms.IntegerField(
+        label="补齐时限（工作日）",
+        required=False,
+        min_value=1,
+        max_value=conditions.MAX_SUPPLY_WORKDAYS,
+        initial=conditions.DEFAULT_SUPPLY_WORKDAYS,
+        help_text="自受理次日起算，期满未补齐的在待办中提示逾期并报区工改办。",
+    )
+    commitment_content = forms.CharField(
+        label="承诺内容",
+        required=False,
+        max_length=1000,
+        validators=[no_markup],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="申请人书面承诺的事项，如：已具备的条件、将于何时补交何种材料。",
+    )
+    commitment_materials = MaterialChoiceField(
+        label="以承诺替代的材料", flag="commitment_ok", flag_label="目录标明可承诺替代"
+    )
+    verify_by = forms.DateField(
+        label="核查日期",
+        required=False,
+        validators=[not_before_2000],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="责任单位在此日期前核查承诺是否属实。",
+    )
+    result = forms.ChoiceField(
+        label="办结结果",
+        required=False,
+        choices=ProjectMatter.Result.choices,
+        widget=forms.RadioSelect,
+        help_text="容缺受理且材料未补齐的，选“容缺通过”；不通过须填写原因。",
     )
     reason = forms.CharField(
         label="原因或说明",
         max_length=300,
         required=False,
         validators=[no_markup],
-        help_text="补正材料、不予办理、撤回须填写原因。",
+        help_text="补正材料、不予办理、撤回、办结（不通过）须填写原因。",
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, moves=(), **kwargs):
+    # which move or mode shows which fields (data-qq-show-when, read by forms.js)
+    SHOWN_WITH = {
+        "confirm_non_workday": "to_status=已受理",
+        "mode": "to_status=已受理",
+        "missing_materials": "to_status=已受理;mode=容缺受理",
+        "missing_other": "to_status=已受理;mode=容缺受理",
+        "supply_workdays": "to_status=已受理;mode=容缺受理",
+        "commitment_content": "to_status=已受理;mode=承诺办理",
+        "commitment_materials": "to_status=已受理;mode=承诺办理",
+        "verify_by": "to_status=已受理;mode=承诺办理",
+        "result": "to_status=已办结",
+    }
+
+    def __init__(self, *args, moves=(), project_matter: ProjectMatter | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_status"].choices = [(status, ACTION_LABELS[status]) for status in moves]
+        accepting = ProjectMatter.Status.ACCEPTED in moves
+        if project_matter is not None and accepting:
+            materials = project_matter.matter.materials.filter(is_active=True).order_by("position", "id")
+            self.fields["missing_materials"].queryset = materials
+            self.fields["commitment_materials"].queryset = materials
+        if not accepting:
+            for name in (
+                "confirm_non_workday",
+                "mode",
+                "missing_materials",
+                "missing_other",
+                "supply_workdays",
+                "commitment_content",
+                "commitment_materials",
+                "verify_by",
+            ):
+                del self.fields[name]
+        if ProjectMatter.Status.DONE not in moves:
+            del self.fields["result"]
+        for name, rule in self.SHOWN_WITH.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-qq-show-when"] = rule
+
+    def terms(self) -> dict:
+        """The acceptance's 容缺 and 告知承诺 terms for ``services.matter_move``, from the chosen mode."""
+        data = self.cleaned_data
+        mode = data.get("mode")
+        missing = None
+        commitment = None
+        if mode == ProjectMatter.Mode.DEFICIENCY:
+            missing = [(m, m.name) for m in data.get("missing_materials") or []]
+            missing += [(None, line.strip()) for line in (data.get("missing_other") or "").splitlines() if line.strip()]
+        if mode == ProjectMatter.Mode.COMMITMENT and (data.get("commitment_content") or data.get("verify_by")):
+            if not data.get("verify_by"):
+                raise ValidationError("请填写核查日期。", code="verify_by_required")
+            commitment = conditions.CommitmentTerms(
+                content=data.get("commitment_content") or "",
+                verify_by=data["verify_by"],
+                materials=list(data.get("commitment_materials") or []),
+            )
+        return {
+            "missing": missing,
+            "supply_workdays": data.get("supply_workdays") if mode == ProjectMatter.Mode.DEFICIENCY else None,
+            "commitment": commitment,
+            "confirm_non_workday": bool(data.get("confirm_non_workday")),
+            "result": data.get("result") or "",
+        }
 
 
 class FeedbackForm(StyledForm):
@@ -475,3 +604,57 @@ class ProgressLookupForm(StyledForm):
         if not (len(value) == 4 and value.isascii() and value.isdigit()):
             raise forms.ValidationError("请填写 4 位数字。")
         return value
+
+
+def _date_field(label: str, **kwargs) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        validators=[not_before_2000],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        **kwargs,
+    )
+
+
+class _ConditionForm(StyledForm):
+    """A small form on the matter's page; its errors go back as one message."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def error_text(self) -> str:
+        return "；".join(
+            (f"{self.fields[name].label}：" if name in self.fields and name != "version" else "") + message
+            for name, messages in self.errors.items()
+            for message in messages
+        )
+
+
+class MissingSupplyForm(_ConditionForm):
+    on = _date_field("补齐日期")
+    note = forms.CharField(label="说明", max_length=300, required=False, validators=[no_markup])
+
+
+class CommitmentCheckForm(_ConditionForm):
+    on = _date_field("核查日期")
+    passed = forms.TypedChoiceField(
+        label="核查结果",
+        choices=[("1", "符合"), ("0", "不符合")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="核查情况", max_length=500, required=False, validators=[no_markup], help_text="不符合的须写明情况。"
+    )
+    rectify_by = _date_field("整改期限", required=False, help_text="不符合的，责令申请人在此日期前整改。")
+
+
+class CommitmentCloseForm(_ConditionForm):
+    on = _date_field("日期")
+    revoke = forms.TypedChoiceField(
+        label="处理结果",
+        choices=[("0", "整改到位"), ("1", "撤销审批")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="处理情况", max_length=500, validators=[no_markup], help_text="整改情况，或撤销决定的文号和理由。"
+    )

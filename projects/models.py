@@ -474,6 +474,14 @@ class ProjectMatter(models.Model):
         DONE = "已办结", "已办结"
         REFUSED = "不予办理", "不予办理"
         WITHDRAWN = "撤回", "撤回"
+        REVOKED = "已撤销", "已撤销"  # 告知承诺 found false and not put right: the approval is revoked
+
+    class Result(models.TextChoices):
+        """How a 办结 ended (the SPGL statuses 11, 12 and 13)."""
+
+        PASSED = "通过", "办结（通过）"
+        PASSED_DEFICIENT = "容缺通过", "办结（容缺通过）"
+        FAILED = "不通过", "办结（不通过）"
 
     class Mode(models.TextChoices):
         REGULAR = "常规", "常规"
@@ -487,7 +495,7 @@ class ProjectMatter(models.Model):
         OVERDUE = "逾期", "逾期"
 
     OPEN_STATUSES = (Status.ACCEPTED, Status.REVIEWING, Status.SUPPLEMENT)
-    FINAL_STATUSES = (Status.DONE, Status.REFUSED, Status.WITHDRAWN)
+    FINAL_STATUSES = (Status.DONE, Status.REFUSED, Status.WITHDRAWN, Status.REVOKED)
 
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="matters")
     matter = models.ForeignKey(Matter, verbose_name="事项", on_delete=models.PROTECT, related_name="+")
@@ -500,6 +508,7 @@ class ProjectMatter(models.Model):
     warn_on = models.DateField("预警日", null=True, blank=True)
     due_provisional = models.BooleanField("到期日为暂估", default=False)
     finished_on = models.DateField("办结日期", null=True, blank=True, help_text="办结、不予办理或撤回的日期。")
+    result = models.CharField("办结结果", max_length=4, choices=Result.choices, blank=True)
     last_changed_on = models.DateField(
         "最近变更日期", null=True, blank=True, help_text="最近一次状态变更的日期；之后的变更不能早于它。"
     )
@@ -548,6 +557,30 @@ class ProjectMatter(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
 
+    @property
+    def status_label(self) -> str:
+        """The status as people read it: 办结 with its result (办结（通过）…), else the status."""
+        return self.label_of(self.status, self.result)
+
+    @property
+    def clock_stopped(self) -> bool:
+        """补正材料 notified in time: no due date while the applicant supplies. A 补正 notified after the
+        due date leaves the clock running (the matter stays 逾期), see ``deadlines.compute``."""
+        return self.status == self.Status.SUPPLEMENT and self.due_on is None
+
+    @property
+    def finished_late(self) -> bool:
+        """逾期办结: concluded (any result) after its due date."""
+        return self.status in (self.Status.DONE, self.Status.REVOKED) and self.late(
+            self.status, self.due_on, self.finished_on, self.finished_on
+        )
+
+    @classmethod
+    def label_of(cls, status: str, result: str = "") -> str:
+        if status == cls.Status.DONE and result:
+            return cls.Result(result).label
+        return status
+
     def late_on(self, today) -> bool:
         """是否逾期 in the ledger: open and past its due date, or finished after it."""
         return self.late(self.status, self.due_on, self.finished_on, today)
@@ -564,7 +597,7 @@ class ProjectMatter(models.Model):
             return False
         if status in cls.OPEN_STATUSES:
             return due_on < today
-        return status == cls.Status.DONE and finished_on is not None and finished_on > due_on
+        return status in (cls.Status.DONE, cls.Status.REVOKED) and finished_on is not None and finished_on > due_on
 
     @classmethod
     def warning(cls, status: str, due_on, warn_on, today) -> str:
@@ -602,6 +635,102 @@ class MatterPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_matter} 补正 {self.paused_on}"
+
+
+class MissingMaterial(models.Model):
+    """容缺受理: a material accepted as missing, to be supplied by a deadline in working days."""
+
+    project_matter = models.ForeignKey(
+        ProjectMatter, verbose_name="事项办理", on_delete=models.PROTECT, related_name="missing_materials"
+    )
+    material = models.ForeignKey(
+        Material, verbose_name="目录材料", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField("容缺材料", max_length=300)
+    supply_by = models.DateField("补齐期限")
+    supplied_on = models.DateField("补齐日期", null=True, blank=True)
+    supplied_note = models.CharField("补齐说明", max_length=300, blank=True)
+    recorded_by = models.ForeignKey("qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "容缺材料"
+        verbose_name_plural = "容缺材料"
+        ordering = ["supply_by", "id"]
+        indexes = [
+            # the to-do lists and the office's overdue count: materials not yet supplied, by deadline
+            models.Index(fields=["supplied_on", "supply_by"], name="missing_open_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def state(self, today) -> str:
+        """已补齐 / 逾期未补 / 待补齐."""
+        if self.supplied_on:
+            return "已补齐"
+        return "逾期未补" if self.supply_by < today else "待补齐"
+
+
+class Commitment(models.Model):
+    """告知承诺: what the applicant committed to instead of materials, and the unit's later check."""
+
+    class Status(models.TextChoices):
+        PENDING = "待核查", "待核查"
+        PASSED = "符合", "核查符合"
+        FAILED = "不符合", "核查不符合（限期整改）"
+        RECTIFIED = "整改到位", "整改到位"
+        REVOKED = "已撤销", "已撤销审批"
+
+    OPEN_STATUSES = (Status.PENDING, Status.FAILED)
+
+    project_matter = models.OneToOneField(
+        ProjectMatter, verbose_name="事项办理", on_delete=models.PROTECT, related_name="commitment"
+    )
+    content = models.TextField("承诺内容", max_length=1000)
+    materials = models.ManyToManyField(Material, verbose_name="以承诺替代的材料", blank=True, related_name="+")
+    verify_by = models.DateField("核查日期", help_text="责任单位在此日期前核查承诺是否属实。")
+    status = models.CharField("核查状态", max_length=4, choices=Status.choices, default=Status.PENDING)
+    checked_on = models.DateField("核查日期（实际）", null=True, blank=True)
+    check_note = models.CharField("核查情况", max_length=500, blank=True)
+    checked_by = models.ForeignKey(
+        "qinqing.User", verbose_name="核查人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rectify_by = models.DateField("整改期限", null=True, blank=True)
+    closed_on = models.DateField("处理完成日期", null=True, blank=True)
+    close_note = models.CharField("处理情况", max_length=500, blank=True)
+    recorded_by = models.ForeignKey("qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "告知承诺"
+        verbose_name_plural = "告知承诺"
+        ordering = ["verify_by", "id"]
+        indexes = [models.Index(fields=["status", "verify_by"], name="commitment_status_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="不符合") | models.Q(rectify_by__isnull=False),
+                name="commitment_failed_has_rectify_by",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_matter} 告知承诺"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def overdue(self, today) -> bool:
+        if self.status == self.Status.PENDING:
+            return self.verify_by < today
+        return self.status == self.Status.FAILED and self.rectify_by is not None and self.rectify_by < today
 
 
 class Feedback(models.Model):

@@ -34,7 +34,7 @@ from projects.timeline import Kind
 from qinqing import audit, sms
 from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, SmsMessage, SmsTemplate, User
-from qinqing.workdays import WorkCalendar
+from qinqing.workdays import PROVISIONAL_MARK, WorkCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def values_for(pm: ProjectMatter) -> dict[str, str]:
     specialist = project.specialist
     due = _day(pm.due_on)
     if due and pm.due_provisional:
-        due += "（暂按）"
+        due += PROVISIONAL_MARK
     materials = pm.last_reason if pm.status == S.SUPPLEMENT else ""
     if len(materials) > 150:
         materials = materials[:149] + "…"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter, Stage, TimelineEntry
 from qinqing.roles import Role, user_roles
@@ -112,13 +112,20 @@ def dossier_matters(user, project: Project, today: date) -> list[StageGroup]:
     matters = (
         project_matters_for(user, project)
         .select_related("matter", "matter__stage", "unit", "handler")
-        .prefetch_related("pauses")
+        .prefetch_related("pauses", "missing_materials", "commitment")
         .order_by("matter__stage__number", "matter_id", "id")
     )
     groups: dict[int, StageGroup] = {}
     for pm in matters:
         pm.project = project
         pm.warning = pm.warning_on(today)
+        unsupplied = [m for m in pm.missing_materials.all() if not m.supplied_on]
+        pm.open_missing, pm.missing_late = len(unsupplied), any(m.supply_by < today for m in unsupplied)
+        commitment = getattr(pm, "commitment", None)
+        pm.commitment_open = commitment is not None and commitment.is_open
+        pm.commitment_state = (
+            commitment.get_status_display() + ("（逾期）" if commitment.overdue(today) else "") if commitment else ""
+        )
         pm.can_change = user.has_perm("projects.change_projectmatter", pm)
         groups.setdefault(pm.matter.stage_id, StageGroup(pm.matter.stage)).matters.append(pm)
     return list(groups.values())
@@ -163,14 +170,27 @@ def consultations_for(user) -> QuerySet[Consultation]:
 def unit_matters(
     user, *, warning: str = "", status: str = "", stage: int | None = None, today: date
 ) -> QuerySet[ProjectMatter]:
-    """A department's (or a specialist's) working list of matters, most urgent first."""
+    """A department's (a window's, a specialist's) working list of matters, most urgent first: 逾期, then
+    预警, then the others with a running clock, each by due date; last the matters without a running clock
+    (补正材料 paused, 按合同, 待申报, and finished ones when asked for), by project. Ordered in the
+    database and ending on the primary key, so pages never overlap or skip a row."""
     matters = project_matters_for(user).with_warning(today).select_related("project", "matter", "matter__stage", "unit")
     matters = matters.filter(status=status) if status else matters.exclude(status__in=ProjectMatter.FINAL_STATUSES)
     if warning:
         matters = matters.filter(warning_state=warning)
     if stage is not None:
         matters = matters.filter(matter__stage__number=stage)
-    return matters.order_by("due_on", "project_id", "id")
+    return matters.alias(urgency=URGENCY).order_by("urgency", F("due_on").asc(nulls_last=True), "project_id", "id")
+
+
+# the order of a working list by the ``with_warning`` annotation: 逾期 0, 预警 1, 正常 2, no running clock 3
+URGENCY = Case(
+    When(warning_state=ProjectMatter.Warning.OVERDUE, then=Value(0)),
+    When(warning_state=ProjectMatter.Warning.WARNING, then=Value(1)),
+    When(warning_state=ProjectMatter.Warning.NORMAL, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
 
 
 def matter_figures(user, today: date) -> dict[str, int]:

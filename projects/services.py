@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from projects import deadlines, timeline
+from projects import conditions, deadlines, timeline
 from projects.lookup import ensure_lookup_no
 from projects.models import (
     Consultation,
@@ -29,6 +29,9 @@ from qinqing.masking import mask_phone
 from qinqing.models import AuditEntry, Counter, User
 from qinqing.services import lock_for_update, versioned_update
 from qinqing.stale import stale_error
+from qinqing.workdays import PROVISIONAL_MARK, WorkCalendar
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 # ---------------------------------------------------------------------------------------------
 # Projects
@@ -53,6 +56,7 @@ def project_snapshot(project: Project) -> dict:
         "帮办专员": project.specialist.name if project.specialist_id else "",
         "项目状态": project.status,
         "所处阶段": project.current_stage.name if project.current_stage_id else "",
+        "办结日期": f"{project.completed_on:%Y-%m-%d}" if project.completed_on else "",
         "备注": project.note,
     }
 
@@ -136,9 +140,13 @@ def project_update(
     specialist: User,
     status: str,
     reason: str = "",
+    completed_on=None,
     **fields,
 ) -> Project:
-    """Correct a dossier's facts, hand it to another specialist or change its status; refused if stale."""
+    """Correct a dossier's facts, hand it to another specialist or change its status; refused if stale.
+
+    The completion date is set when the last matter finishes (or to today when marked 已办结 by hand);
+    correcting it needs a reason, which the history, timeline and audit log keep."""
     current = lock_for_update(Project, project_id, version=version)
     if current.status == Project.Status.MERGED:
         raise ValidationError("该档案已合并到另一档案，不能再修改；请在保留的档案中办理。", code="project_merged")
@@ -156,9 +164,9 @@ def project_update(
         raise ValidationError("项目已有受理的事项，项目代码不能清空。", code="code_required")
     before = project_snapshot(current)
     changes = {**fields, "specialist": specialist, "status": status}
-    if status == Project.Status.COMPLETED and current.completed_on is None:
-        changes["completed_on"] = timezone.localdate()
-    elif status != Project.Status.COMPLETED:
+    if status == Project.Status.COMPLETED:
+        changes["completed_on"] = _completion_date(current, completed_on, reason)
+    else:
         changes["completed_on"] = None
     project = versioned_update(
         model=Project,
@@ -178,6 +186,33 @@ def project_update(
             summary += f"（原因：{reason}）"
         timeline.record(project, Kind.PROJECT, actor, summary, detail={"changes": changed, "reason": reason})
     return project
+
+
+def _completion_date(current: Project, wanted, reason: str):
+    """The completion date of a project marked or kept 已办结: the one asked for, checked."""
+    today = timezone.localdate()
+    if wanted is None:
+        return current.completed_on or today
+    if wanted != current.completed_on and current.completed_on is not None and not reason:
+        raise ValidationError(
+            f"更正办结日期（原为 {current.completed_on:%Y-%m-%d}）须填写原因。", code="reason_required"
+        )
+    if wanted > today:
+        raise ValidationError("办结日期不能晚于今天。", code="future_date")
+    if wanted < current.registered_on:
+        raise ValidationError(
+            f"办结日期不能早于项目登记日期（{current.registered_on:%Y-%m-%d}）。", code="before_registration"
+        )
+    last = (
+        current.matters.filter(finished_on__isnull=False)
+        .order_by("-finished_on")
+        .values_list("finished_on", flat=True)[:1]
+    )
+    if last and wanted < last[0]:
+        raise ValidationError(
+            f"办结日期不能早于最后一个事项的办结日期（{last[0]:%Y-%m-%d}）。", code="before_last_matter"
+        )
+    return wanted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,11 +671,18 @@ def matter_move(
     on,
     reason: str = "",
     mode: str | None = None,
+    result: str = "",
+    missing: list[tuple[Material | None, str]] | None = None,
+    supply_workdays: int | None = None,
+    commitment: conditions.CommitmentTerms | None = None,
+    confirm_non_workday: bool = False,
 ) -> ProjectMatter:
     """Move a project matter to ``to_status`` on date ``on``; one of two racing moves wins.
 
     The row is locked and the form's version checked, so a second person acting on what they saw
-    before is told, not silently applied."""
+    before is told, not silently applied. Accepting 容缺 records the missing materials and their
+    deadline, accepting 告知承诺 the commitments and the check date (``projects.conditions``); 办结
+    carries its result (通过 / 容缺通过 / 不通过); the last matter finished completes the project."""
     pm = lock_for_update(ProjectMatter, project_matter_id)
     if pm.version != version:
         raise stale_error(
@@ -672,14 +714,23 @@ def matter_move(
     if to_status in REASON_REQUIRED and not reason:
         raise ValidationError(f"“{ACTION_LABELS[to_status]}”须填写原因。", code="reason_required")
 
+    calendar = WorkCalendar()
     if to_status == ProjectMatter.Status.ACCEPTED:
         if not pm.project.code:
             raise ValidationError("受理前请先在项目档案中填写项目代码（投资项目统一代码）。", code="code_required")
+        if not confirm_non_workday and not calendar.is_workday(on):
+            raise ValidationError(
+                f"{on:%Y-%m-%d}（{WEEKDAYS[on.weekday()]}）不是工作日。确需在该日受理的，请勾选“确认在非工作日受理”。",
+                code="non_workday",
+            )
         mode = ProjectMatter.Mode(mode or ProjectMatter.Mode.REGULAR)
         if mode in MODE_FLAGS:
             flag, label = MODE_FLAGS[mode]
             if not getattr(pm.matter, flag):
                 raise ValidationError(f"“{pm.matter.name}”不适用{label}，请选择其他办理方式。", code="mode_not_allowed")
+        conditions.check_terms(
+            pm=pm, mode=mode, on=on, missing=missing, supply_workdays=supply_workdays, commitment=commitment
+        )
         pm.mode = mode
         pm.accepted_on = on
         pm.time_limit_workdays = pm.matter.time_limit_workdays or None
@@ -691,25 +742,37 @@ def matter_move(
             pause.resumed_on = on
             pause._change_reason = ACTION_LABELS[to_status]
             pause.save()
+    if to_status == ProjectMatter.Status.DONE:
+        pm.result = _check_result(pm, result, reason)
     if to_status in ProjectMatter.FINAL_STATUSES:
         pm.finished_on = on
     pm.status = to_status
     pm.last_changed_on = on
     pm.last_reason = reason
     pm.version += 1
-    due = deadlines.refresh(pm)
-    pm._change_reason = f"{ACTION_LABELS[to_status]}" + (f"：{reason}" if reason else "")
+    due = deadlines.refresh(pm, calendar)
+    label = (
+        ProjectMatter.Result(pm.result).label if to_status == ProjectMatter.Status.DONE else ACTION_LABELS[to_status]
+    )
+    pm._change_reason = label + (f"：{reason}" if reason else "")
     pm.save()
 
-    summary = f"{pm.matter.name}：{ACTION_LABELS[to_status]}（{on:%Y-%m-%d}）"
+    summary = f"{pm.matter.name}：{label}（{on:%Y-%m-%d}）"
     if to_status == ProjectMatter.Status.ACCEPTED:
         summary += f"，{pm.mode}"
     if reason:
         summary += f"，原因：{reason}"
+    # a 补正 in time stops the clock (no due date while it runs); one notified late leaves it running
+    if to_status == ProjectMatter.Status.SUPPLEMENT and pm.due_on is not None:
+        summary += f"；已超过到期日 {pm.due_on:%Y-%m-%d}，补正不停止计时，仍计逾期"
+    if pm.finished_late:
+        summary += (
+            f"；逾期办结（到期日 {pm.due_on:%Y-%m-%d}，逾期 {calendar.workdays_between(pm.due_on, on)} 个工作日）"
+        )
     if actor.pk != pm.project.specialist_id and actor.department_id != pm.unit_id:
         summary += f"（{actor.name}代{pm.unit.name}录入）"
     if pm.due_on and to_status in (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.REVIEWING):
-        summary += f"，到期日 {pm.due_on:%Y-%m-%d}" + ("（暂按周一至周五计算）" if due.provisional else "")
+        summary += f"，到期日 {pm.due_on:%Y-%m-%d}" + (PROVISIONAL_MARK if due.provisional else "")
     now = timezone.localtime()
     occurred_at = now if on == now.date() else now.replace(year=on.year, month=on.month, day=on.day)
     timeline.record(
@@ -731,7 +794,18 @@ def matter_move(
         after={"状态": to_status, "日期": on.isoformat(), "原因": reason},
     )
     if to_status == ProjectMatter.Status.ACCEPTED:
+        conditions.record_terms(
+            pm=pm,
+            actor=actor,
+            on=on,
+            occurred_at=occurred_at,
+            missing=missing,
+            supply_workdays=supply_workdays,
+            commitment=commitment,
+        )
         _advance_project(pm, actor, occurred_at)
+    elif to_status == ProjectMatter.Status.DONE:
+        _complete_project(pm, actor, request, occurred_at)
     from projects.notify import matter_moved
 
     matter_moved(pm, actor=actor)  # the applicant's SMS, queued in this transaction, sent by the worker
@@ -762,6 +836,61 @@ def _advance_project(pm: ProjectMatter, actor: User, occurred_at: datetime) -> N
             "；".join(changes) + f"（因受理“{pm.matter.name}”）",
             occurred_at=occurred_at,
         )
+
+
+def _check_result(pm: ProjectMatter, result: str, reason: str) -> str:
+    """The result of a 办结: 容缺通过 only for a matter accepted 容缺; 通过 only once every missing
+    material is supplied; 不通过 with its reason."""
+    if result not in ProjectMatter.Result.values:
+        raise ValidationError("请选择办结结果：通过、容缺通过或不通过。", code="result_required")
+    if result == ProjectMatter.Result.FAILED and not reason:
+        raise ValidationError("办结（不通过）须填写原因。", code="reason_required")
+    if result == ProjectMatter.Result.PASSED_DEFICIENT and pm.mode != ProjectMatter.Mode.DEFICIENCY:
+        raise ValidationError("该事项不是容缺受理的，不能以“容缺通过”办结。", code="not_deficient")
+    if result == ProjectMatter.Result.PASSED:
+        missing = list(pm.missing_materials.filter(supplied_on__isnull=True).values_list("name", flat=True))
+        if missing:
+            raise ValidationError(
+                "尚有容缺材料未补齐：" + "、".join(missing) + "。请先登记补齐，或选择“办结（容缺通过）”。",
+                code="missing_materials",
+            )
+    return ProjectMatter.Result(result)
+
+
+# the stages whose last matter closes a project: 竣工验收 ends the four approval stages, 不动产登记
+# follows it when the project has one
+CLOSING_STAGES = (4, 6)
+
+
+def _complete_project(pm: ProjectMatter, actor: User, request: HttpRequest | None, occurred_at: datetime) -> None:
+    """The last matter of the last stage approved: the project is 已办结 on that matter's date."""
+    if pm.result == ProjectMatter.Result.FAILED or pm.matter.stage.number not in CLOSING_STAGES:
+        return
+    project = Project.objects.select_for_update().get(pk=pm.project_id)
+    if project.is_closed or project.matters.exclude(status__in=ProjectMatter.FINAL_STATUSES).exists():
+        return
+    before = project.status
+    project.status = Project.Status.COMPLETED
+    project.completed_on = pm.finished_on
+    project.version += 1
+    project._change_reason = f"最后一个事项“{pm.matter.name}”办结"
+    project.save()
+    timeline.record(
+        project,
+        Kind.PROJECT,
+        actor,
+        f"项目办结（{pm.finished_on:%Y-%m-%d}）：最后一个事项“{pm.matter.name}”{pm.status_label}",
+        occurred_at=occurred_at,
+    )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=project,
+        before={"项目状态": before},
+        after={"项目状态": project.status, "办结日期": f"{project.completed_on:%Y-%m-%d}"},
+        detail=f"最后一个事项“{pm.matter.name}”办结，项目自动办结",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -209,6 +209,37 @@ class StaffDisableForm(StyledForm):
         validators=[no_markup],
         widget=forms.TextInput(attrs={"placeholder": "例如：调离岗位"}),
     )
+    # only when the account holds open work (qinqing.handover): who takes it over, or leave it 无人负责
+    successor = forms.ModelChoiceField(
+        label="接手人",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label="（请选择）",
+        help_text="在办工作在停用的同时移交给此人；须能接手全部工作（帮办专员接项目，同阶段窗口人员接首问）。",
+    )
+    leave_unassigned = forms.BooleanField(
+        label="不移交，确认停用：上述工作列为“无人负责”，由区工改办在“人员交接”页重新分配",
+        required=False,
+    )
+    open_work = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, account: User | None = None, roles: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        successors = User.objects.filter(is_active=True).select_related("department").order_by("display_name", "pk")
+        if account is not None:
+            successors = successors.exclude(pk=account.pk)
+        if roles:
+            successors = successors.filter(groups__name__in=roles).distinct()
+        self.fields["successor"].queryset = successors
+        self.fields["successor"].label_from_instance = lambda user: (
+            f"{user.name}（{'、'.join(user.role_labels)}{'，' + user.department.name if user.department_id else ''}）"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("successor") and cleaned.get("leave_unassigned"):
+            self.add_error("leave_unassigned", "已选择接手人时不能同时勾选“不移交”。")
+        return cleaned
 
 
 class DepartmentForm(StyledForm):

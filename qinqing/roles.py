@@ -62,6 +62,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # the audit log is read-only for everyone; the auditor and the reform office read and export it,
     # the administrator (whose own actions it records) does not
     "view_audit": frozenset({Role.AUDITOR, Role.OFFICE}),
+    # 人员交接: moving a specialist's or a window clerk's open projects to someone else, in bulk
+    "reassign_work": frozenset({Role.OFFICE, Role.ADMIN}),
     # SMS to applicants: the administrator keeps the templates; the office and the administrator read
     # the record of messages (phones masked) and put a failed one back in the queue
     "manage_sms_templates": frozenset({Role.ADMIN}),
@@ -124,6 +126,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("周报", "ledger:summary", "view_summary"),
     NavItem("督查回访", "followups:index", "view_followups"),
     NavItem("人员账号", "staff:list", "manage_accounts"),
+    NavItem("人员交接", "windows:handover", "reassign_work"),
     NavItem("责任单位", "staff:department_list", "manage_departments"),
     NavItem("综合窗口", "windows:window_list", "manage_windows"),
     NavItem("工作日历", "staff:calendar_list", "manage_calendar"),

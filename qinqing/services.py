@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from qinqing import audit, calendar_text
+from qinqing import audit, calendar_text, handover
 from qinqing.calendar_text import Entry
 from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Counter, Department, User
 from qinqing.passwords import generate_password
@@ -158,13 +158,55 @@ def account_update(
 
 
 @transaction.atomic
-def account_disable(*, actor: User, request: HttpRequest | None, user_id: int, reason: str) -> int:
-    """Disable an account and end all its sessions at once; returns how many sessions ended."""
+def account_disable(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    user_id: int,
+    reason: str,
+    successor_id: int | None = None,
+    leave_unassigned: bool = False,
+    open_work: str | None = None,
+) -> int:
+    """Disable an account and end all its sessions at once; returns how many sessions ended.
+
+    An account that still holds open work (``qinqing.handover``: projects, 首问 stages…) is disabled
+    only with a ``successor`` who takes all of it over in this same transaction, or with
+    ``leave_unassigned`` (the work then shows as 无人负责 on the office's 人员交接 page).
+    ``open_work`` is the fingerprint of the work the page listed: if it changed since, nothing happens."""
     user = lock_for_update(User, user_id)
     if user.pk == actor.pk:
         raise ValidationError("不能停用自己的账号。", code="self_disable")
     if not user.is_active:
         raise ValidationError("该账号已是停用状态。", code="already_disabled")
+    work = handover.open_work(user)
+    if open_work is not None and open_work != work.fingerprint():
+        raise ValidationError(
+            f"{user.name}名下的在办工作在你打开页面后有变化（现为：{work.summary() or '无'}），"
+            "本次未做任何改动，请核对后重试。",
+            code="open_work_changed",
+        )
+    handed = ""
+    if work.transferable:
+        if successor_id:
+            successor = User.objects.filter(pk=successor_id).first()
+            if successor is None or successor.pk == user.pk:
+                raise ValidationError("请选择另一位在用的人员作为接手人。", code="wrong_successor")
+            refusals = handover.refusals(user, successor)
+            if refusals:
+                raise ValidationError(refusals, code="wrong_successor")
+            handover.hand_over(
+                user=user, successor=successor, actor=actor, request=request, reason=f"停用账号：{reason}"
+            )
+            handed = f"；在办工作移交给{successor.name}：{work.summary()}"
+        elif leave_unassigned:
+            handed = f"；未移交，列为无人负责：{work.summary()}"
+        else:
+            raise ValidationError(
+                f"{user.name}仍有在办工作：{work.summary()}。请选择接手人一并移交，"
+                "或勾选“不移交，确认停用”（这些工作将列为“无人负责”，由区工改办在“人员交接”页重新分配）。",
+                code="open_work",
+            )
     user.is_active = False
     user.version += 1
     user._change_reason = f"停用：{reason}"
@@ -177,7 +219,7 @@ def account_disable(*, actor: User, request: HttpRequest | None, user_id: int, r
         obj=user,
         before={"状态": "在用"},
         after={"状态": "停用"},
-        detail=f"原因：{reason}；结束会话 {ended} 个",
+        detail=f"原因：{reason}；结束会话 {ended} 个{handed}",
     )
     return ended
 

@@ -2,7 +2,9 @@
 
 Sources, in order, for each year: the administrator's calendar in the database (``CalendarYear``),
 the ``chinesecalendar`` package (official data up to the last year it ships), and for a year with
-no published calendar Monday–Friday, flagged as provisional. Nothing here raises for a year.
+no published calendar Monday–Friday less the statutory holidays of 《全国年节及纪念日放假办法》 (as
+amended by 国务院令第795号, in force from 2025-01-01), flagged as provisional: no 调休 make-up day
+nor 补假 is guessed (the State Council publishes them each year). Nothing here raises for a year.
 
 Deadlines count from the day after acceptance. Days while a matter waits for the applicant to
 supplement materials (补正材料) do not count: a pause from day ``p`` to resumption on day ``r``
@@ -11,12 +13,23 @@ excludes the days ``p+1 … r``; an open pause stops the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from types import MappingProxyType
 
 import chinese_calendar
+
+# The one wording of the provisional mark, wherever a due date computed on a provisional calendar is
+# shown (pages through the ``provisional_mark`` filter, Excel through ``ProvisionalDate``, texts).
+PROVISIONAL_MARK = "（暂按）"
+PROVISIONAL_TITLE = "当年节假日安排未发布，暂按法定节假日和周一至周五计算"
+PROVISIONAL_NOTE = f"标“{PROVISIONAL_MARK}”的到期日：{PROVISIONAL_TITLE}，该年日历录入后自动重算。"
+
+logger = logging.getLogger(__name__)
 
 
 class Source(Enum):
@@ -38,12 +51,64 @@ class Deadline:
         if self.date is None:
             return "—"
         text = f"{self.date:%Y-%m-%d}"
-        return f"{text}（暂按周一至周五计算）" if self.provisional else text
+        return f"{text}{PROVISIONAL_MARK}" if self.provisional else text
+
+
+class ProvisionalDate(date):
+    """A due date computed on a provisional calendar: a date everywhere (sorts, compares, is written to
+    Excel as a date), shown with the 暂按 mark (``ledger``'s ``cell`` tag, ``qinqing.xlsx``)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, day: date | None, provisional: bool) -> date | None:
+        if day is None or not provisional:
+            return day
+        return cls(day.year, day.month, day.day)
 
 
 Pause = tuple[date, date | None]
 
 _MAX_SCAN_DAYS = 3660  # ten years: a guard against a malformed calendar
+
+
+@functools.cache
+def statutory_holidays(year: int) -> Mapping[date, str]:
+    """The statutory holidays of ``year`` by 《全国年节及纪念日放假办法》 as amended in 2024 (国务院令
+    第795号, art. 2): 元旦 1 Jan; 春节 4 days, 农历除夕 and 正月初一 to 初三; 清明 the day of the 清明 solar
+    term; 劳动节 1–2 May; 端午 lunar 5/5; 中秋 lunar 8/15; 国庆 1–3 Oct. The lunar dates and the solar term
+    come from ``lunar-python``. A holiday on a weekend is not moved to a weekday (补假) and no make-up day
+    (调休) is guessed; where two fall on one day (中秋 on 国庆) the day is off once. A pure function of the
+    year, kept for the process (about 10 ms a year)."""
+    days = {date(year, 1, 1): "元旦", date(year, 5, 1): "劳动节", date(year, 5, 2): "劳动节"}
+    days.update({date(year, 10, day): "国庆节" for day in (1, 2, 3)})
+    try:
+        lunar = _lunar_holidays(year)
+    except Exception:  # a year the library cannot convert keeps its fixed-date holidays: never raise for a year
+        logger.warning("农历节日无法换算：%s 年，暂只按元旦、劳动节、国庆节计算", year, exc_info=True)
+        lunar = {}
+    for day, name in lunar.items():
+        days.setdefault(day, name)  # 中秋 on 国庆: the day is off once
+    return MappingProxyType({day: name for day, name in sorted(days.items()) if day.year == year})
+
+
+def _lunar_holidays(year: int) -> dict[date, str]:
+    from lunar_python import Lunar, Solar
+
+    def solar(month: int, day: int) -> date:
+        found = Lunar.fromYmd(year, month, day).getSolar()
+        return date(found.getYear(), found.getMonth(), found.getDay())
+
+    new_year = solar(1, 1)
+    # 除夕 is the day before 正月初一, whether the twelfth month has 29 or 30 days
+    days = {new_year + timedelta(days=offset): "春节" for offset in range(-1, 3)}
+    for day in range(3, 8):
+        if Solar.fromYmd(year, 4, day).getLunar().getJieQi() == "清明":
+            days[date(year, 4, day)] = "清明节"
+            break
+    days[solar(5, 5)] = "端午节"
+    days[solar(8, 15)] = "中秋节"
+    return days
 
 
 def _official_year(year: int) -> bool:
@@ -85,6 +150,7 @@ class WorkCalendar:
         table = self._tables.get(year)
         if table is None:
             source, exceptions = self._year(year)
+            holidays = statutory_holidays(year) if source is Source.PROVISIONAL else {}
             day, flags = date(year, 1, 1), bytearray()
             while day.year == year:
                 if source is Source.DATABASE:
@@ -92,7 +158,7 @@ class WorkCalendar:
                 elif source is Source.OFFICIAL:
                     working = chinese_calendar.is_workday(day)
                 else:
-                    working = day.weekday() < 5
+                    working = day.weekday() < 5 and day not in holidays
                 flags.append(1 if working else 0)
                 day += timedelta(days=1)
             running, total = [], 0

@@ -4,7 +4,9 @@ writes a sheet (the ledger, the weekly summary, the audit log).
 A title and a description of the filter above the table, Chinese headers, a frozen header row,
 column widths, real dates and numbers, an autofilter, and optionally a warning column in the
 colours used everywhere else (正常 green, 预警 amber, 逾期 red). A text cell beginning with = + - @
-or a tab is written as text (quote-prefixed), never as a formula."""
+or a tab is written as text (quote-prefixed), never as a formula. A due date computed on a provisional
+calendar (``ProvisionalDate``) stays a real date whose number format shows the 暂按 mark after it, so
+it sorts and filters as a date and prints as “2027-02-10（暂按）”."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from qinqing.workdays import PROVISIONAL_MARK, ProvisionalDate
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PROVISIONAL_FORMAT = f'yyyy-mm-dd"{PROVISIONAL_MARK}"'
 HEADER_ROW = 4
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel's own 好 / 适中 / 差 cell styles: a light fill with a dark text of the same hue, readable in print
@@ -36,6 +41,10 @@ def text_cell(sheet, value):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         cell.quotePrefix = True
+        return cell
+    if value.__class__ is ProvisionalDate:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = PROVISIONAL_FORMAT
         return cell
     return value
 
@@ -92,9 +101,14 @@ def write_table(
     sheet.append(header)
     count = 0
     for values in rows:
-        # the test inline: a function call per value costs more than the test itself (a million cells)
+        # the tests inline: a function call per value costs more than the tests themselves (a million cells)
         sheet.append(
-            [text_cell(sheet, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+            [
+                text_cell(sheet, v)
+                if (isinstance(v, str) and v.startswith(FORMULA_STARTS)) or v.__class__ is ProvisionalDate
+                else v
+                for v in values
+            ]
         )
         count += 1
     last = get_column_letter(len(columns))

@@ -90,6 +90,16 @@ class MatterFactory(factory.django.DjangoModelFactory):
             Material.objects.create(matter=self, position=position, name=name, verified=verified, **kwargs)
 
 
+class MaterialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Material"
+
+    matter = factory.SubFactory(MatterFactory, materials=[])
+    position = factory.Sequence(lambda n: n + 10)
+    name = factory.Sequence(lambda n: f"测试材料{n}")
+    verified = True
+
+
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "projects.Project"
@@ -112,3 +122,5 @@ class ProjectMatterFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     matter = factory.SubFactory(MatterFactory)
     unit = factory.LazyAttribute(lambda o: o.matter.unit)
+    status = "待申报"
+    result = factory.LazyAttribute(lambda o: "通过" if o.status == "已办结" else "")

@@ -11,3 +11,8 @@ class WindowsConfig(AppConfig):
         from windows.panels import dossier_panel
 
         panels.register(dossier_panel)
+
+        from qinqing import handover
+        from windows.handover import PROVIDER
+
+        handover.register(PROVIDER)  # a leaving window clerk's 首问 stages

@@ -1,6 +1,7 @@
 """Demo data of the windows part: the six comprehensive windows with their lead units and staff,
-hand-offs (accepted, waiting, late), reports to pass on, problems (open, overdue, solved, unsolvable)
-and a joint meeting whose decisions are done, open and overdue."""
+hand-offs (accepted, waiting, late, returned), reports to pass on, problems (open, overdue, solved,
+unsolvable), a joint meeting held with issued minutes whose decisions are done, open and overdue, and a
+meeting convened for next week."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from projects.demo import WINDOWS
 from projects.models import Project, Stage
 from qinqing.models import Department, User
 from windows import services
-from windows.models import Handoff, Meeting, Problem
+from windows.models import Decision, Handoff, Meeting, Problem
 
 
 def seed(stdout) -> None:
@@ -147,40 +148,64 @@ def seed(stdout) -> None:
         resolution="选址位于生态保护红线内，依法不能调整，项目需另行选址。",
     )
 
-    # a joint meeting on the fire-review blockage, with decisions done, open and overdue
-    meeting = services.meeting_record(
+    # a joint meeting on the fire-review blockage, held yesterday: minutes with attendance, issued, and
+    # its decisions done, open and overdue
+    builder, review, civil = (
+        Department.objects.get(name="区住房城乡建委"),
+        Department.objects.get(name="施工图审查机构"),
+        Department.objects.get(name="区人防办"),
+    )
+    meeting = services.meeting_convene(
         actor=window,
         request=None,
-        convened_by=Department.objects.get(name="区住房城乡建委"),
+        convened_by=builder,
         stage=stage[3],
         held_on=today - timedelta(days=1),
+        starts_at=time(9, 30),
+        place="区政务服务中心三楼第一会议室",
+        chair="区住房城乡建委 陈副主任",
         topic="江北嘴金融城3号地块消防设计审查会商",
-        units=list(Department.objects.filter(name__in=["区住房城乡建委", "施工图审查机构", "区人防办"])),
+        agenda="一、消防设计审查意见与施工图审查意见不一致的处理；二、人防面积计算书补正。",
+        units=[builder, review, civil],
         projects=[mall],
         problems=[p_fire],
+    )
+    meeting = services.minutes_record(
+        actor=window,
+        request=None,
+        meeting_id=meeting.pk,
+        version=meeting.version,
+        chair="区住房城乡建委 陈副主任",
+        recorder=window.name,
         minutes="会议听取了项目消防设计审查进展情况汇报。经研究，施工图审查机构与区住房城乡建委按统一标准复核审查意见，"
         "区人防办同步指导申请人补正人防面积计算书。",
+        attendance=[
+            {"unit": builder, "present": True, "attendee": "陈副主任、消防审查科 刘科长"},
+            {"unit": review, "present": True, "attendee": "总工程师 黄工"},
+            {"unit": civil, "present": False, "attendee": ""},
+        ],
         decisions=[
             {
                 "content": "统一消防与施工图审查意见，出具消防设计审查意见",
-                "unit": Department.objects.get(name="区住房城乡建委"),
+                "unit": builder,
                 "due_on": today + timedelta(days=3),
                 "project": mall,
             },
             {
                 "content": "复核施工图审查意见并书面反馈",
-                "unit": Department.objects.get(name="施工图审查机构"),
-                "due_on": today - timedelta(days=1),
+                "unit": review,
+                "due_on": today,
                 "project": mall,
             },
             {
                 "content": "指导申请人补正人防面积计算书",
-                "unit": Department.objects.get(name="区人防办"),
+                "unit": civil,
                 "due_on": today + timedelta(days=2),
                 "project": mall,
             },
         ],
     )
+    meeting = services.minutes_issue(actor=window, request=None, meeting_id=meeting.pk, version=meeting.version)
     done = meeting.decisions.get(unit__name="区人防办")
     services.decision_update(
         actor=window,
@@ -190,6 +215,57 @@ def seed(stdout) -> None:
         status="已落实",
         outcome="已当面指导申请人，补正材料预计下周提交。",
     )
+    # one decision overdue: due yesterday (the demo's own back-dating)
+    Decision.objects.filter(meeting=meeting, unit=review).update(due_on=today - timedelta(days=1))
+
+    # a meeting convened for next week: the invited units (demo_dept's among them) see it in their to-do
+    services.meeting_convene(
+        actor=window,
+        request=None,
+        convened_by=builder,
+        stage=stage[3],
+        held_on=today + timedelta(days=5),
+        starts_at=time(14, 30),
+        place="区政务服务中心三楼第二会议室",
+        chair="区住房城乡建委 陈副主任",
+        topic="施工许可阶段并联审批推进会",
+        agenda="一、江北嘴金融城3号地块施工许可并联办理进度；二、人防审批补正材料的衔接。",
+        units=[builder, review, civil],
+        projects=[mall],
+    )
+
+    # a meeting held this morning whose minutes the window has still to record (its to-do says so)
+    services.meeting_convene(
+        actor=window,
+        request=None,
+        convened_by=builder,
+        stage=stage[3],
+        held_on=today,
+        starts_at=time(9, 0),
+        place="区政务服务中心三楼第一会议室",
+        chair="区住房城乡建委 陈副主任",
+        topic="江北嘴金融城3号地块人防审批协调会",
+        agenda="人防面积计算书补正后的审批衔接。",
+        units=[builder, civil],
+        projects=[mall],
+    )
+
+    # a hand-off the window returned: the stage has no matter yet the window can follow
+    h_returned = services.handoff_create(
+        actor=road.specialist,
+        request=None,
+        project_id=road.pk,
+        stage=road.current_stage or stage[1],
+        note="道路提升工程请窗口跟进用地预审。",
+    )
+    services.handoff_return(
+        actor=sun,
+        request=None,
+        handoff_id=h_returned.pk,
+        version=h_returned.version,
+        reason="用地预审尚未申报，请帮办专员先协助申请人申报后再移交。",
+    )
+
     # Spread the work over last week too, so that last week's summary (the office's default) shows it:
     # demo-only back-dating of the times the services stamped "now".
     monday = today - timedelta(days=today.weekday() + 7)
@@ -207,4 +283,6 @@ def seed(stdout) -> None:
     Problem.objects.filter(pk=p_fire.pk).update(raised_at=at(1, 11))
     Problem.objects.filter(pk=p_road.pk).update(raised_at=at(0, 14), closed_at=at(3, 16))
     Problem.objects.filter(pk=p_spa.pk).update(raised_at=at(1, 9), closed_at=at(4, 10))
-    stdout.write(f"首问移交 4 个（含超时未接收），难点堵点 4 个，联席会议 {Meeting.objects.count()} 次")
+    stdout.write(
+        f"首问移交 5 个（含超时未接收、已退回），难点堵点 4 个，联席会议 {Meeting.objects.count()} 次（已签发纪要、待召开各一）"
+    )

@@ -77,15 +77,39 @@ class ReportHandleForm(StyledForm):
         return cleaned
 
 
+class MatterSelect(forms.Select):
+    """The matter choice, each option carrying its unit and stage so that the page fills them in
+    (windows/static/windows/windows.js); the server fills them in too (``ProblemForm.clean``)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-unit"] = str(instance.unit_id)
+            option["attrs"]["data-stage"] = str(instance.matter.stage_id)
+        return option
+
+
 class ProblemForm(StyledForm):
-    project_matter = forms.ModelChoiceField(label="相关事项", queryset=Stage.objects.none(), required=False)
+    project_matter = forms.ModelChoiceField(
+        label="相关事项",
+        queryset=Stage.objects.none(),
+        required=False,
+        widget=MatterSelect(attrs={"data-qq-fills": "1"}),
+        help_text="选择事项后，责任单位和所属阶段按该事项填写。",
+    )
     stage = forms.ModelChoiceField(
         label="所属阶段", queryset=Stage.objects.all(), required=False, help_text="未选事项时必选。"
     )
     description = forms.CharField(
         label="问题描述", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), validators=[no_markup]
     )
-    owner_unit = forms.ModelChoiceField(label="责任单位", queryset=Department.objects.filter(is_active=True))
+    owner_unit = forms.ModelChoiceField(
+        label="责任单位",
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        help_text="未选时按所选事项的办理单位。",
+    )
     due_on = forms.DateField(
         label="协调期限",
         validators=[not_before_2000],
@@ -99,8 +123,16 @@ class ProblemForm(StyledForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("project_matter") and not cleaned.get("stage"):
+        matter = cleaned.get("project_matter")
+        if not matter and not cleaned.get("stage"):
             self.add_error("stage", "请选择相关事项或所属阶段。")
+        if matter is not None:
+            # the matter decides the stage; its unit is the owner unless another is chosen
+            cleaned["stage"] = matter.matter.stage
+            if cleaned.get("owner_unit") is None:
+                cleaned["owner_unit"] = matter.unit
+        if cleaned.get("owner_unit") is None and "owner_unit" not in self.errors:
+            self.add_error("owner_unit", "请选择责任单位，或选择相关事项（按事项的办理单位）。")
         return cleaned
 
 
@@ -117,39 +149,95 @@ class ProblemUpdateForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class FilteredCheckboxes(forms.CheckboxSelectMultiple):
+    """A checkbox list with a filter box above it (windows/static/windows/windows.js); without the script it is
+    a plain checkbox list, still usable."""
+
+    def __init__(self, attrs=None, *, placeholder: str = "输入名称筛选"):
+        super().__init__(attrs)
+        self.attrs.setdefault("data-qq-filter", placeholder)
+
+
+def _date_widget():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class MeetingForm(StyledForm):
+    """Convening a joint meeting ahead: when, where, who chairs, which units, which projects, the agenda."""
+
     convened_by = forms.ModelChoiceField(label="召集单位", queryset=Department.objects.none())
     stage = forms.ModelChoiceField(label="阶段", queryset=Stage.objects.all(), required=False)
     held_on = forms.DateField(
-        label="会议日期",
-        validators=[not_before_2000],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="会议日期", validators=[not_before_2000], widget=_date_widget(), help_text="可以是今后的日期。"
     )
-    topic = forms.CharField(label="议题", max_length=200, validators=[no_markup])
+    starts_at = forms.TimeField(
+        label="开始时间", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    place = forms.CharField(label="会议地点", max_length=100, validators=[no_markup])
+    chair = forms.CharField(label="主持人", max_length=60, validators=[no_markup])
+    topic = forms.CharField(label="会议主题", max_length=200, validators=[no_markup])
+    agenda = forms.CharField(
+        label="议题",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[no_markup],
+        help_text="逐条写明需研究的问题，参会单位会前可见。",
+    )
     units = forms.ModelMultipleChoiceField(
         label="参会单位",
         queryset=Department.objects.filter(is_active=True),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=FilteredCheckboxes(placeholder="输入单位名称筛选"),
     )
     projects = forms.ModelMultipleChoiceField(
-        label="研究项目", queryset=Project.objects.none(), widget=forms.SelectMultiple(attrs={"size": 6})
+        label="研究项目",
+        queryset=Project.objects.none(),
+        widget=FilteredCheckboxes(placeholder="输入项目名称或代码筛选"),
     )
     problems = forms.ModelMultipleChoiceField(
-        label="研究的难点堵点",
-        queryset=Problem.objects.none(),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
-    )
-    minutes = forms.CharField(
-        label="会议纪要", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}), validators=[no_markup]
+        label="研究的难点堵点", queryset=Problem.objects.none(), required=False, widget=FilteredCheckboxes()
     )
 
     def __init__(self, *args, conveners, projects, problems, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["convened_by"].queryset = conveners
         self.fields["projects"].queryset = projects
+        self.fields["projects"].label_from_instance = lambda p: f"{p.name}（{p.code}）" if p.code else p.name
         self.fields["problems"].queryset = problems
         self.fields["problems"].label_from_instance = lambda p: f"{p.project.name}：{p.description[:30]}"
+
+
+class MinutesForm(StyledForm):
+    chair = forms.CharField(label="主持人", max_length=60, validators=[no_markup])
+    recorder = forms.CharField(label="记录人", max_length=60, validators=[no_markup])
+    minutes = forms.CharField(
+        label="会议纪要", max_length=5000, widget=forms.Textarea(attrs={"rows": 8}), validators=[no_markup]
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AttendanceForm(StyledForm):
+    """One invited unit's attendance."""
+
+    unit = forms.ModelChoiceField(queryset=Department.objects.all(), widget=forms.HiddenInput)
+    present = forms.TypedChoiceField(
+        label="出席情况",
+        choices=[("1", "出席"), ("0", "缺席")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    attendee = forms.CharField(
+        label="参会人员", max_length=100, required=False, validators=[no_markup], help_text="出席时填写姓名、职务。"
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("present") and not (cleaned.get("attendee") or "").strip():
+            self.add_error("attendee", "出席的单位请填写参会人员。")
+        return cleaned
+
+
+AttendanceFormSet = forms.formset_factory(AttendanceForm, extra=0)
 
 
 class DecisionForm(StyledForm):
@@ -161,12 +249,14 @@ class DecisionForm(StyledForm):
         label="完成期限",
         required=False,
         validators=[not_before_2000],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=_date_widget(),
+        help_text="须晚于会议日期。",
     )
     project = forms.ModelChoiceField(label="相关项目", queryset=Project.objects.none(), required=False)
 
-    def __init__(self, *args, projects=None, **kwargs):
+    def __init__(self, *args, projects=None, held_on=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.held_on = held_on
         if projects is not None:
             self.fields["project"].queryset = projects
 
@@ -175,6 +265,8 @@ class DecisionForm(StyledForm):
         filled = [cleaned.get("content"), cleaned.get("unit"), cleaned.get("due_on")]
         if any(filled) and not all(filled):
             raise forms.ValidationError("每条议定事项须同时写明内容、责任单位和完成期限。")
+        if self.held_on is not None and cleaned.get("due_on") is not None and cleaned["due_on"] <= self.held_on:
+            self.add_error("due_on", f"完成期限须晚于会议日期（{self.held_on:%Y-%m-%d}）。")
         return cleaned
 
     @property
@@ -182,7 +274,7 @@ class DecisionForm(StyledForm):
         return not any(self.cleaned_data.get(k) for k in ("content", "unit", "due_on"))
 
 
-DecisionFormSet = forms.formset_factory(DecisionForm, extra=3, max_num=20)
+DecisionFormSet = forms.formset_factory(DecisionForm, extra=2, max_num=30)
 
 
 class DecisionUpdateForm(StyledForm):

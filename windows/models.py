@@ -10,7 +10,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from projects.models import Project, ProjectMatter, Stage
-from qinqing.models import Department
+from qinqing.models import AppendOnlyModel, Department
 
 
 class Handoff(models.Model):
@@ -20,6 +20,7 @@ class Handoff(models.Model):
         WAITING = "待接收", "待接收"
         ACCEPTED = "已接收", "已接收"
         CANCELLED = "已撤回", "已撤回"
+        RETURNED = "已退回", "已退回"
 
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="handoffs")
     stage = models.ForeignKey(Stage, verbose_name="阶段", on_delete=models.PROTECT, related_name="handoffs")
@@ -33,6 +34,11 @@ class Handoff(models.Model):
     )
     accepted_at = models.DateTimeField("接收时间", null=True, blank=True)
     cancel_reason = models.CharField("撤回原因", max_length=300, blank=True)
+    returned_by = models.ForeignKey(
+        "qinqing.User", verbose_name="退回人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
+    return_reason = models.CharField("退回原因", max_length=300, blank=True)
     version = models.PositiveIntegerField("版本", default=0)
 
     history = HistoricalRecords()
@@ -59,6 +65,19 @@ class Handoff(models.Model):
     def late(self, today) -> bool:
         """Not accepted within one working day."""
         return self.status == self.Status.WAITING and today > self.accept_by
+
+    @property
+    def badge_class(self) -> str:
+        """The status badge's colour class (static/qinqing/qinqing.css, contrast ≥ 4.5:1)."""
+        return HANDOFF_BADGES.get(self.status, "text-bg-secondary")
+
+
+HANDOFF_BADGES = {
+    Handoff.Status.WAITING: "badge-handoff-waiting",
+    Handoff.Status.ACCEPTED: "badge-handoff-accepted",
+    Handoff.Status.RETURNED: "badge-handoff-returned",
+    Handoff.Status.CANCELLED: "badge-handoff-cancelled",
+}
 
 
 class Report(models.Model):
@@ -152,22 +171,42 @@ class Problem(models.Model):
 
 
 class Meeting(models.Model):
-    """A joint meeting (联席会议), convened by a stage's lead unit or the reform office."""
+    """A joint meeting (联席会议), convened by a stage's lead unit or the reform office.
 
+    Two steps: convened ahead (待召开: date, place, chair, units, projects, agenda), then its minutes are
+    recorded after it is held (待签发: attendance, chair, recorder, minutes, decisions) and issued (已签发).
+    Issued minutes are frozen: numbered, kept as a PDF (``MinutesFile``), never edited."""
+
+    class Status(models.TextChoices):
+        CONVENED = "待召开", "待召开"
+        DRAFT = "待签发", "纪要待签发"
+        ISSUED = "已签发", "纪要已签发"
+
+    status = models.CharField("状态", max_length=4, choices=Status.choices, default=Status.CONVENED)
     convened_by = models.ForeignKey(Department, verbose_name="召集单位", on_delete=models.PROTECT, related_name="+")
     stage = models.ForeignKey(
         Stage, verbose_name="阶段", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     held_on = models.DateField("会议日期")
-    topic = models.CharField("议题", max_length=200)
+    starts_at = models.TimeField("开始时间", null=True, blank=True)
+    place = models.CharField("会议地点", max_length=100, blank=True)
+    topic = models.CharField("会议主题", max_length=200)
+    agenda = models.TextField("议题", max_length=2000, blank=True)
+    chair = models.CharField("主持人", max_length=60, blank=True)
+    recorder = models.CharField("记录人", max_length=60, blank=True)
     units = models.ManyToManyField(Department, verbose_name="参会单位", related_name="+")
     projects = models.ManyToManyField(Project, verbose_name="研究项目", related_name="meetings")
     problems = models.ManyToManyField(Problem, verbose_name="研究问题", blank=True, related_name="meetings")
     minutes = models.TextField("会议纪要", max_length=5000, blank=True)
-    year = models.PositiveSmallIntegerField("年度")
-    serial = models.PositiveIntegerField("序号")
+    # the minutes' number, given when they are issued
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("序号", null=True, blank=True)
     created_by = models.ForeignKey("qinqing.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    issued_by = models.ForeignKey(
+        "qinqing.User", verbose_name="签发人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField("签发时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=0)
 
     history = HistoricalRecords(m2m_fields=[units, projects, problems])
@@ -176,14 +215,72 @@ class Meeting(models.Model):
         verbose_name = "联席会议"
         verbose_name_plural = "联席会议"
         ordering = ["-held_on", "-id"]
-        constraints = [models.UniqueConstraint(fields=["year", "serial"], name="meeting_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "serial"], name="meeting_unique_number"),
+            models.CheckConstraint(
+                condition=~models.Q(status="已签发") | models.Q(serial__isnull=False, issued_at__isnull=False),
+                name="meeting_issued_is_numbered",
+            ),
+        ]
+        indexes = [
+            # the invited units' coming meetings, the conveners' minutes still to record
+            models.Index(fields=["status", "held_on"], name="meeting_status_held_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.topic}"
 
     @property
+    def is_issued(self) -> bool:
+        return self.status == self.Status.ISSUED
+
+    @property
     def number(self) -> str:
+        if self.serial is None:
+            return f"联席会议（{self.held_on:%Y-%m-%d}，{self.get_status_display()}）"
         return f"联席会议纪要〔{self.year}〕{self.serial}号"
+
+
+class Attendance(models.Model):
+    """Whether an invited unit attended a joint meeting, and who came."""
+
+    meeting = models.ForeignKey(Meeting, verbose_name="会议", on_delete=models.CASCADE, related_name="attendance")
+    unit = models.ForeignKey(Department, verbose_name="参会单位", on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField("出席")
+    attendee = models.CharField("参会人员", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "会议出席情况"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "unit"], name="attendance_one_per_unit"),
+            models.CheckConstraint(
+                condition=models.Q(present=False) | ~models.Q(attendee=""), name="attendance_present_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}：{'出席' if self.present else '缺席'}"
+
+
+class MinutesFile(AppendOnlyModel):
+    """The issued minutes as a PDF, kept as issued: every download serves these bytes, checked against
+    the SHA-256 recorded when they were kept (``windows.documents``)."""
+
+    append_only_label = "会议纪要签发文件"
+
+    meeting = models.OneToOneField(Meeting, verbose_name="会议", on_delete=models.PROTECT, related_name="document")
+    file = models.FileField("文件", upload_to="minutes/%Y/", max_length=300)
+    filename = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    kept_at = models.DateTimeField("存档时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "会议纪要签发文件"
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class Decision(models.Model):

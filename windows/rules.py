@@ -88,6 +88,7 @@ def owns_decision(user, decision) -> bool:
 
 rules.add_perm("windows.accept_handoff", staffs_handoff_window)
 rules.add_perm("windows.report_handoff", staffs_handoff_window)
+rules.add_perm("windows.return_handoff", staffs_handoff_window)
 rules.add_perm("windows.cancel_handoff", owns_handoff_project)
 rules.add_perm("windows.view_handoff", is_office | staffs_handoff_window | owns_handoff_project)
 rules.add_perm("windows.handle_report", owns_report_project)
@@ -98,4 +99,6 @@ rules.add_perm(
 rules.add_perm("windows.change_problem", is_office | staffs_problem_window | owns_problem)
 rules.add_perm("windows.add_meeting", may_convene)
 rules.add_perm("windows.view_meeting", is_office | staffs_meeting_window | attends_meeting)
+# the minutes: recorded and issued by the window of the meeting's stage, or the reform office
+rules.add_perm("windows.record_minutes", is_office | staffs_meeting_window)
 rules.add_perm("windows.change_decision", is_office | staffs_decision_window | owns_decision)

@@ -18,7 +18,7 @@ from qinqing import audit
 from qinqing.models import AuditEntry, Counter, Department, User
 from qinqing.services import lock_for_update
 from qinqing.workdays import WorkCalendar
-from windows.models import Decision, Handoff, Meeting, Problem, Report
+from windows.models import Attendance, Decision, Handoff, Meeting, Problem, Report
 
 # ---------------------------------------------------------------------------------------------
 # The windows (reference data kept on the stages)
@@ -161,6 +161,41 @@ def handoff_cancel(*, actor: User, request: HttpRequest | None, handoff_id: int,
     return handoff
 
 
+@transaction.atomic
+def handoff_return(*, actor: User, request: HttpRequest | None, handoff_id: int, version: int, reason: str) -> Handoff:
+    """The window sends a waiting hand-off back to the specialist with the reason (材料不全, 阶段不对…);
+    the specialist sees it on the timeline and the to-do list, and may hand the stage off again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("退回移交须填写原因，帮办专员将据此补充后重新移交。", code="reason_required")
+    handoff = _lock_handoff(handoff_id, version)
+    if handoff.status != Handoff.Status.WAITING:
+        raise ValidationError(f"该移交{handoff.status}，只能退回尚未接收的移交。", code="not_waiting")
+    handoff.status = Handoff.Status.RETURNED
+    handoff.return_reason = reason
+    handoff.returned_by = actor
+    handoff.returned_at = timezone.now()
+    handoff.version += 1
+    handoff._change_reason = "退回移交"
+    handoff.save()
+    timeline.record(
+        handoff.project,
+        Kind.HANDOFF,
+        actor,
+        f"{handoff.stage.window_label}{actor.name}退回{handoff.stage.name}移交，原因：{reason}",
+        stage=handoff.stage,
+        obj=handoff,
+    )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=handoff,
+        after={"状态": "已退回", "退回原因": reason},
+    )
+    return handoff
+
+
 def _report(*, project: Project, actor: User, content: str, handoff: Handoff | None = None, stage=None) -> Report:
     report = Report.objects.create(project=project, handoff=handoff, content=content, created_by=actor)
     timeline.record(
@@ -222,7 +257,7 @@ def problem_raise(
     project_matter: ProjectMatter | None,
     stage: Stage,
     description: str,
-    owner_unit: Department,
+    owner_unit: Department | None,
     due_on: date,
 ) -> Problem:
     project = lock_for_update(Project, project_id)
@@ -232,6 +267,11 @@ def problem_raise(
         if project_matter.project_id != project.pk:
             raise ValidationError("所选事项不属于该项目。", code="wrong_project")
         stage = project_matter.matter.stage
+        owner_unit = owner_unit or project_matter.unit
+    if owner_unit is None:
+        raise ValidationError("请选择责任单位，或选择相关事项（按事项的办理单位）。", code="no_unit")
+    if stage is None:
+        raise ValidationError("请选择相关事项或所属阶段。", code="no_stage")
     if due_on < timezone.localdate():
         raise ValidationError("协调期限不能早于今天。", code="past_due")
     problem = Problem.objects.create(
@@ -316,56 +356,7 @@ def problem_update(
 # Joint meetings and their decisions
 
 
-@transaction.atomic
-def meeting_record(
-    *,
-    actor: User,
-    request: HttpRequest | None,
-    convened_by: Department,
-    stage: Stage | None,
-    held_on: date,
-    topic: str,
-    units: list[Department],
-    projects: list[Project],
-    problems: list[Problem],
-    minutes: str,
-    decisions: list[dict],
-) -> Meeting:
-    """Record a joint meeting with its minutes and decisions; it goes into every project's dossier."""
-    if not projects:
-        raise ValidationError("请至少选择一个研究的项目。", code="no_projects")
-    if held_on > timezone.localdate():
-        raise ValidationError("会议日期不能晚于今天；会议召开后再登记纪要。", code="future")
-    for problem in problems:
-        if problem.project not in projects:
-            raise ValidationError(f"问题“{problem.description[:20]}”所属项目不在研究项目中。", code="problem_project")
-    for number, decision in enumerate(decisions, start=1):
-        if not decision.get("content") or decision.get("unit") is None or decision.get("due_on") is None:
-            raise ValidationError(f"第 {number} 条议定事项须写明内容、责任单位和完成期限。", code="decision_incomplete")
-        if decision.get("project") is not None and decision["project"] not in projects:
-            raise ValidationError(f"第 {number} 条议定事项的项目不在研究项目中。", code="decision_project")
-    year = held_on.year
-    meeting = Meeting.objects.create(
-        convened_by=convened_by,
-        stage=stage,
-        held_on=held_on,
-        topic=topic,
-        minutes=minutes,
-        year=year,
-        serial=Counter.next("meeting", year),
-        created_by=actor,
-    )
-    meeting.units.set(units)
-    meeting.projects.set(projects)
-    meeting.problems.set(problems)
-    for decision in decisions:
-        Decision.objects.create(
-            meeting=meeting,
-            project=decision.get("project"),
-            content=decision["content"],
-            unit=decision["unit"],
-            due_on=decision["due_on"],
-        )
+def _lock_open_problems(problems: list[Problem], meeting: Meeting) -> None:
     for chosen in problems:
         problem = lock_for_update(Problem, chosen.pk)
         if not problem.is_open:
@@ -375,18 +366,207 @@ def meeting_record(
         if problem.status == Problem.Status.OPEN:
             problem.status = Problem.Status.COORDINATING
             problem.version += 1
-            problem._change_reason = f"提交{meeting.number}研究"
+            problem._change_reason = f"提交{meeting.topic[:40]}研究"
             problem.save()
+
+
+@transaction.atomic
+def meeting_convene(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    convened_by: Department,
+    stage: Stage | None,
+    held_on: date,
+    starts_at=None,
+    place: str,
+    chair: str,
+    topic: str,
+    agenda: str = "",
+    units: list[Department],
+    projects: list[Project],
+    problems: list[Problem] = (),
+) -> Meeting:
+    """Convene a joint meeting ahead: the invited units see it in their to-do until it is held; its
+    minutes are recorded afterwards (``minutes_record``) and issued (``minutes_issue``)."""
+    units, projects, problems = list(units), list(projects), list(problems)
+    if not units:
+        raise ValidationError("请至少选择一个参会单位。", code="no_units")
+    if not projects:
+        raise ValidationError("请至少选择一个研究的项目。", code="no_projects")
+    if not (place or "").strip():
+        raise ValidationError("请填写会议地点。", code="no_place")
+    if not (chair or "").strip():
+        raise ValidationError("请填写主持人。", code="no_chair")
+    for project in projects:
+        if project.is_closed:
+            raise ValidationError(f"项目“{project.name}”已{project.status}，不能再提交会议研究。", code="closed")
+    for problem in problems:
+        if problem.project not in projects:
+            raise ValidationError(f"问题“{problem.description[:20]}”所属项目不在研究项目中。", code="problem_project")
+    meeting = Meeting.objects.create(
+        convened_by=convened_by,
+        stage=stage,
+        held_on=held_on,
+        starts_at=starts_at,
+        place=place.strip(),
+        chair=chair.strip(),
+        topic=topic,
+        agenda=agenda,
+        created_by=actor,
+    )
+    meeting.units.set(units)
+    meeting.projects.set(projects)
+    meeting.problems.set(problems)
+    _lock_open_problems(problems, meeting)
+    when = f"{held_on:%Y-%m-%d}" + (f" {starts_at:%H:%M}" if starts_at else "")
     for project in projects:
         timeline.record(
             project,
             Kind.MEETING,
             actor,
-            f"{meeting.number}（{held_on:%Y-%m-%d}，{convened_by.name}召集）研究：{topic}；议定事项 {len(decisions)} 条",
+            f"{convened_by.name}召集联席会议（{when}，{meeting.place}，主持人 {meeting.chair}）研究：{topic}",
             stage=stage,
             obj=meeting,
         )
     audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=meeting)
+    return meeting
+
+
+def _check_decisions(meeting: Meeting, decisions: list[dict], project_ids: set[int]) -> None:
+    for number, decision in enumerate(decisions, start=1):
+        if not decision.get("content") or decision.get("unit") is None or decision.get("due_on") is None:
+            raise ValidationError(f"第 {number} 条议定事项须写明内容、责任单位和完成期限。", code="decision_incomplete")
+        if decision["due_on"] <= meeting.held_on:
+            raise ValidationError(
+                f"第 {number} 条议定事项的完成期限须晚于会议日期（{meeting.held_on:%Y-%m-%d}）。",
+                code="decision_due",
+            )
+        if decision.get("project") is not None and decision["project"].pk not in project_ids:
+            raise ValidationError(f"第 {number} 条议定事项的项目不在研究项目中。", code="decision_project")
+
+
+def _refuse_if_issued(meeting: Meeting) -> None:
+    if meeting.is_issued:
+        raise ValidationError(
+            f"{meeting.number}已于 {timezone.localtime(meeting.issued_at):%Y-%m-%d} 签发，不能再修改。"
+            "如需更正，请在议定事项的落实情况中说明，或召集会议另行形成纪要。",
+            code="issued",
+        )
+
+
+@transaction.atomic
+def minutes_record(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    meeting_id: int,
+    version: int,
+    chair: str,
+    recorder: str,
+    minutes: str,
+    attendance: list[dict],
+    decisions: list[dict],
+) -> Meeting:
+    """Record (or correct, until issued) the minutes of a meeting that has been held: attendance of
+    every invited unit, chair, recorder, the minutes and the decisions, each due after the meeting."""
+    meeting = lock_for_update(Meeting, meeting_id, version=version)
+    _refuse_if_issued(meeting)
+    if meeting.held_on > timezone.localdate():
+        raise ValidationError(f"会议定于 {meeting.held_on:%Y-%m-%d} 召开，召开后再登记纪要。", code="not_held")
+    chair, recorder, minutes = (chair or "").strip(), (recorder or "").strip(), (minutes or "").strip()
+    if not chair:
+        raise ValidationError("请填写主持人。", code="no_chair")
+    if not recorder:
+        raise ValidationError("请填写记录人。", code="no_recorder")
+    if not minutes:
+        raise ValidationError("请填写会议纪要。", code="no_minutes")
+    invited = {unit.pk: unit for unit in meeting.units.all()}
+    given = {row["unit"].pk: row for row in attendance}
+    if set(given) != set(invited):
+        missing = [invited[pk].name for pk in invited if pk not in given]
+        raise ValidationError(
+            f"请逐一登记参会单位的出席情况{('：' + '、'.join(missing) + ' 未登记') if missing else ''}。",
+            code="attendance",
+        )
+    for row in attendance:
+        if row["present"] and not (row.get("attendee") or "").strip():
+            raise ValidationError(f"{row['unit'].name}出席，请填写参会人员。", code="attendee")
+    _check_decisions(meeting, decisions, set(meeting.projects.values_list("pk", flat=True)))
+    meeting.chair, meeting.recorder, meeting.minutes = chair, recorder, minutes
+    meeting.status = Meeting.Status.DRAFT
+    meeting.version += 1
+    meeting._change_reason = "登记会议纪要"
+    meeting.save()
+    meeting.attendance.all().delete()
+    Attendance.objects.bulk_create(
+        Attendance(
+            meeting=meeting,
+            unit=row["unit"],
+            present=row["present"],
+            attendee=(row.get("attendee") or "").strip() if row["present"] else "",
+        )
+        for row in attendance
+    )
+    # a draft's decisions are replaced as a whole; they are tracked only once the minutes are issued
+    meeting.decisions.all().delete()
+    for decision in decisions:
+        Decision.objects.create(
+            meeting=meeting,
+            project=decision.get("project"),
+            content=decision["content"],
+            unit=decision["unit"],
+            due_on=decision["due_on"],
+        )
+    present = sum(1 for row in attendance if row["present"])
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=meeting,
+        after={"状态": "纪要待签发", "出席单位": f"{present}/{len(attendance)}", "议定事项": len(decisions)},
+    )
+    return meeting
+
+
+@transaction.atomic
+def minutes_issue(*, actor: User, request: HttpRequest | None, meeting_id: int, version: int) -> Meeting:
+    """Issue the recorded minutes: numbered, frozen, kept as a PDF; the decisions are then followed up."""
+    from windows import documents
+
+    meeting = lock_for_update(Meeting, meeting_id, version=version)
+    _refuse_if_issued(meeting)
+    if meeting.status != Meeting.Status.DRAFT:
+        raise ValidationError(
+            "请先登记会议纪要（出席情况、主持人、记录人、纪要和议定事项），再签发。", code="no_minutes"
+        )
+    meeting.year = meeting.held_on.year
+    meeting.serial = Counter.next("meeting", meeting.year)
+    meeting.status = Meeting.Status.ISSUED
+    meeting.issued_by = actor
+    meeting.issued_at = timezone.now()
+    meeting.version += 1
+    meeting._change_reason = "签发会议纪要"
+    meeting.save()
+    count = meeting.decisions.count()
+    for project in meeting.projects.all():
+        timeline.record(
+            project,
+            Kind.MEETING,
+            actor,
+            f"签发{meeting.number}（{meeting.held_on:%Y-%m-%d}，{meeting.convened_by.name}召集，主持人 {meeting.chair}，"
+            f"记录人 {meeting.recorder}）研究：{meeting.topic}；议定事项 {count} 条",
+            stage=meeting.stage,
+            obj=meeting,
+        )
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=meeting,
+        after={"状态": "纪要已签发", "文号": meeting.number},
+    )
+    documents.keep_after_issue(meeting.pk)
     return meeting
 
 
@@ -395,6 +575,8 @@ def decision_update(
     *, actor: User, request: HttpRequest | None, decision_id: int, version: int, status: str, outcome: str
 ) -> Decision:
     decision = lock_for_update(Decision, decision_id, version=version)
+    if decision.meeting.status != Meeting.Status.ISSUED:
+        raise ValidationError("会议纪要尚未签发，议定事项签发后才跟踪落实情况。", code="not_issued")
     status = Decision.Status(status)
     outcome = outcome.strip()
     if decision.status != Decision.Status.OPEN:

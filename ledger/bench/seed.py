@@ -236,6 +236,8 @@ def _project_matter(rng, project: Project, matter: Matter, today) -> ProjectMatt
         pm.last_changed_on = pm.finished_on
         if pm.status == status.REFUSED:
             pm.last_reason = "材料不符合要求"
+        else:
+            pm.result = ProjectMatter.Result.PASSED
     elif roll < 0.95:
         # a matter still in hand was accepted recently: most are within their limit, about one in
         # five past it, as in a hall that follows its matters (not years of forgotten overdue ones)

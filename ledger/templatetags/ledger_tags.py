@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
+from django.utils.html import format_html
 
 from qinqing.masking import mask_numbers_in
+from qinqing.templatetags.qinqing_tags import provisional_mark
+from qinqing.workdays import ProvisionalDate
 
 register = template.Library()
 
@@ -38,9 +41,12 @@ def masked_text(value) -> str:
 
 @register.simple_tag
 def cell(value) -> str:
-    """A table cell's text: dates as 2026-11-25, everything else as it is."""
+    """A table cell's text: dates as 2026-11-25 (a provisional due date with the 暂按 mark), everything
+    else as it is."""
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, ProvisionalDate):
+        return format_html("{}{}", f"{value:%Y-%m-%d}", provisional_mark(value))
     if isinstance(value, date):
         return f"{value:%Y-%m-%d}"
     return "" if value is None else str(value)

@@ -42,11 +42,12 @@ def dossier_pdf(request, pk: int):
     # a printed record reads from the beginning: oldest first (the page shows newest first)
     timeline = list(project_selectors.dossier_timeline(user, project).order_by("occurred_at", "id"))
     letters = list(project_selectors.dossier_letters(project).order_by("issued_at", "id")) if whole else []
-    matter_count = 0
+    matter_count, provisional = 0, False
     for group in groups:  # one numbering through all the stages
         for pm in group.matters:
             matter_count += 1
             pm.number = matter_count
+            provisional = provisional or bool(pm.due_on and pm.due_provisional)
     content = render_pdf(
         "ledger/dossier_print.html",
         {
@@ -54,6 +55,7 @@ def dossier_pdf(request, pk: int):
             "whole": whole,
             "groups": groups,
             "matter_count": matter_count,
+            "provisional": provisional,  # a note under the matters explains the 暂按 mark
             "timeline": timeline,
             "letters": letters,
             "today": today,

@@ -151,7 +151,9 @@ def project_edit(request, pk: int):
         messages.warning(request, "该档案已合并到另一档案，不能再修改。")
         return redirect("projects:detail", pk=project.pk)
     initial = {name: getattr(project, name) for name in services.PROJECT_FIELDS}
-    initial.update(specialist=project.specialist, status=project.status, version=project.version)
+    initial.update(
+        specialist=project.specialist, status=project.status, version=project.version, completed_on=project.completed_on
+    )
     form = ProjectForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

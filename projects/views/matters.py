@@ -8,18 +8,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import selectors, services
-from projects.forms import AddMattersForm, FeedbackForm, MatterMoveForm
-from projects.models import ProjectMatter, Stage
+from projects import conditions, selectors, services
+from projects.forms import (
+    AddMattersForm,
+    CommitmentCheckForm,
+    CommitmentCloseForm,
+    FeedbackForm,
+    MatterMoveForm,
+    MissingSupplyForm,
+)
+from projects.models import Commitment, MissingMaterial, ProjectMatter, Stage
 from projects.views.access import get_project, get_project_matter
 from projects.views.letters import carried_consultation
 from qinqing.forms import add_service_errors
 from qinqing.idempotency import idempotent
 from qinqing.validators import int_or_none
+from qinqing.workdays import PROVISIONAL_TITLE
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,7 +68,9 @@ def matter_move(request, pk: int):
     initial = {"on": timezone.localdate(), "version": pm.version, "mode": pm.mode}
     if request.method == "GET" and request.GET.get("to") in moves:
         initial["to_status"] = request.GET["to"]
-    form = MatterMoveForm(request.POST if request.method == "POST" else None, initial=initial, moves=moves)
+    form = MatterMoveForm(
+        request.POST if request.method == "POST" else None, initial=initial, moves=moves, project_matter=pm
+    )
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.matter_move(
@@ -71,24 +81,40 @@ def matter_move(request, pk: int):
                 to_status=form.cleaned_data["to_status"],
                 on=form.cleaned_data["on"],
                 reason=form.cleaned_data["reason"],
-                mode=form.cleaned_data["mode"] or None,
+                mode=form.cleaned_data.get("mode") or None,
+                **form.terms(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            text = f"“{moved.matter.name}”已{services.ACTION_LABELS[moved.status]}。"
+            text = f"“{moved.matter.name}”已{moved.status_label if moved.result else services.ACTION_LABELS[moved.status]}。"
             if moved.due_on:
                 text += f"到期日：{moved.due_on:%Y-%m-%d}"
                 if moved.due_provisional:
-                    text += "（该年度节假日安排尚未录入，暂按周一至周五计算，录入后自动重算）"
+                    text += f"（{PROVISIONAL_TITLE}，该年日历录入后自动重算）"
                 text += "。"
             messages.success(request, text)
             return redirect("projects:detail", pk=moved.project_id)
     history = pm.project.timeline.filter(project_matter=pm).select_related("actor")
+    today = timezone.localdate()
+    missing = list(pm.missing_materials.all())
+    for item in missing:
+        item.state_text = item.state(today)
+    commitment = Commitment.objects.filter(project_matter=pm).prefetch_related("materials").first()
     return render(
         request,
         "projects/matter_move.html",
-        {"form": form, "pm": pm, "project": pm.project, "moves": moves, "history": history},
+        {
+            "form": form,
+            "pm": pm,
+            "project": pm.project,
+            "moves": moves,
+            "history": history,
+            "missing": missing,
+            "commitment": commitment,
+            "commitment_overdue": commitment is not None and commitment.overdue(today),
+            "today": today,
+        },
     )
 
 
@@ -138,3 +164,67 @@ def feedback_create(request, pk: int):
             messages.success(request, "已记录反馈。")
             return redirect("projects:detail", pk=project.pk)
     return render(request, "projects/feedback_form.html", {"form": form, "project": project})
+
+
+# ---------------------------------------------------------------------------------------------
+# 容缺材料 and 告知承诺: recorded on the matter's page (matter_move), each form posting here
+
+
+def _condition_action(request, model, pk: int, form_class, action, failed: str, done):
+    """One small form of the matter's page: checked, passed to ``action`` (a ``projects.conditions``
+    service), its result or refusal told as a message, and back to the matter's page."""
+    item = get_object_or_404(model, pk=pk)
+    pm = get_project_matter(request, item.project_matter_id, change=True)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{failed}：{form.error_text()}")
+    else:
+        try:
+            result = action(actor=request.user, request=request, pk=item.pk, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, f"{failed}：" + "；".join(error.messages))
+        else:
+            messages.success(request, done(result))
+    return redirect("projects:matter_move", pk=pm.pk)
+
+
+@require_POST
+@permission_required("qinqing.view_projects", raise_exception=True)
+def missing_supply(request, pk: int):
+    return _condition_action(
+        request,
+        MissingMaterial,
+        pk,
+        MissingSupplyForm,
+        lambda pk, **kw: conditions.missing_supply(item_id=pk, **kw),
+        "未能登记补齐",
+        lambda item: f"已登记“{item.name}”补齐。",
+    )
+
+
+@require_POST
+@permission_required("qinqing.view_projects", raise_exception=True)
+def commitment_check(request, pk: int):
+    return _condition_action(
+        request,
+        Commitment,
+        pk,
+        CommitmentCheckForm,
+        lambda pk, **kw: conditions.commitment_check(commitment_id=pk, **kw),
+        "未能登记核查结果",
+        lambda item: f"已登记告知承诺核查：{item.get_status_display()}。",
+    )
+
+
+@require_POST
+@permission_required("qinqing.view_projects", raise_exception=True)
+def commitment_close(request, pk: int):
+    return _condition_action(
+        request,
+        Commitment,
+        pk,
+        CommitmentCloseForm,
+        lambda pk, **kw: conditions.commitment_close(commitment_id=pk, **kw),
+        "未能登记处理结果",
+        lambda item: f"已登记：{item.get_status_display()}。",
+    )

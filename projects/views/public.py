@@ -84,9 +84,11 @@ def _due_text(pm: ProjectMatter) -> str:
     if pm.status == ProjectMatter.Status.SUPPLEMENT:
         pause = pm.open_pauses[-1] if pm.open_pauses else None
         missing = (pause.reason if pause else pm.last_reason).strip()
+        if not pm.clock_stopped:  # notified after the due date: the clock keeps running
+            return f"{_day(pm.due_on)}（另须补正材料：{missing or '见补正通知'}）"
         return f"暂停计时（补正材料：{missing}）" if missing else "暂停计时（补正材料）"
     if pm.status in ProjectMatter.FINAL_STATUSES:
-        return f"{pm.status} {_day(pm.finished_on)}" if pm.finished_on else pm.status
+        return f"{pm.status_label} {_day(pm.finished_on)}" if pm.finished_on else pm.status_label
     if pm.due_on:
         return _day(pm.due_on)
     if pm.accepted_on and not pm.time_limit_workdays:
@@ -118,7 +120,7 @@ def progress_of(project: Project) -> dict:
             stage=str(pm.matter.stage.number),
             name=pm.matter.name,
             unit=pm.unit.name,
-            status=pm.status,
+            status=pm.status_label,
             accepted_on=pm.accepted_on,
             due_text=_due_text(pm),
             provisional=bool(

@@ -1,13 +1,15 @@
-"""Template helpers shared by every part: masked personal data, warning badges, amounts."""
+"""Template helpers shared by every part: masked personal data, warning badges, the 暂按 mark, amounts."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
 
 from qinqing.masking import mask_id_number, mask_phone
+from qinqing.workdays import PROVISIONAL_MARK, PROVISIONAL_NOTE, PROVISIONAL_TITLE, ProvisionalDate
 
 register = template.Library()
 
@@ -31,6 +33,27 @@ def warning_badge(state: str):
     if css is None:
         return ""
     return format_html('<span class="badge {}" data-warning="{}">{}</span>', css, state, state)
+
+
+@register.filter
+def provisional_mark(value):
+    """The 暂按 mark after a due date computed on a provisional calendar, the same words everywhere:
+    ``{{ pm.due_on|date:"Y-m-d" }}{{ pm.due_provisional|provisional_mark }}``. Takes the flag, or a date
+    (marked when it is a ``ProvisionalDate``); nothing otherwise."""
+    marked = isinstance(value, ProvisionalDate) if isinstance(value, date) else bool(value)
+    if not marked:
+        return ""
+    return format_html(
+        '<span class="qq-provisional text-nowrap" title="{}" data-provisional="1">{}</span>',
+        PROVISIONAL_TITLE,
+        PROVISIONAL_MARK,
+    )
+
+
+@register.simple_tag
+def provisional_note() -> str:
+    """The sentence under a printed table that has marked due dates (a PDF shows no title on hover)."""
+    return PROVISIONAL_NOTE
 
 
 @register.filter

@@ -22,7 +22,7 @@ manage_calendar = permission_required("qinqing.manage_calendar", raise_exception
 SOURCE_LABELS = {
     Source.DATABASE: "管理员录入",
     Source.OFFICIAL: "国务院公布（内置数据）",
-    Source.PROVISIONAL: "未公布：暂按周一至周五计算",
+    Source.PROVISIONAL: "未公布：暂按法定节假日和周一至周五计算",
 }
 
 

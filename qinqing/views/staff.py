@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinqing import selectors, services
+from qinqing import handover, selectors, services
 from qinqing.filters import StaffFilter
 from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
 from qinqing.idempotency import idempotent
@@ -71,9 +71,18 @@ def staff_detail(request, pk: int):
             "account": account,
             "history": selectors.account_history(account)[:200],
             "locked": account.username in selectors.locked_usernames(),
-            "disable_form": StaffDisableForm(),
+            **_disable_context(account),
         },
     )
+
+
+def _disable_context(account: User) -> dict:
+    """What the account still holds (qinqing.handover) and the disable form that hands it over."""
+    if not account.is_active:
+        return {"work": None, "disable_form": None}
+    work = handover.open_work(account)
+    form = StaffDisableForm(account=account, roles=work.roles, initial={"open_work": work.fingerprint()})
+    return {"work": work, "disable_form": form}
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,14 +139,23 @@ def staff_disable(request, pk: int):
             for message in errors:
                 messages.error(request, f"停用失败：{message}")
         return redirect("staff:detail", pk=get_object_or_404(User, pk=pk).pk)
-    reason = form.cleaned_data["reason"]
+    data = form.cleaned_data
+    successor = data.get("successor")
+    handed = f"在办工作已移交给{successor.name}，" if successor else ""
     return _action(
         request,
         pk,
         lambda account: services.account_disable(
-            actor=request.user, request=request, user_id=account.pk, reason=reason
+            actor=request.user,
+            request=request,
+            user_id=account.pk,
+            reason=data["reason"],
+            successor_id=successor.pk if successor else None,
+            leave_unassigned=data.get("leave_unassigned", False),
+            # an old page without the field disables as before only if the account holds nothing
+            open_work=data.get("open_work") or None,
         ),
-        "已停用 {username}，其所有登录会话已结束。",
+        "已停用 {username}，" + handed + "其所有登录会话已结束。",
     )
 
 

@@ -4,6 +4,9 @@
  *    form's error summary when the errors belong to no field.
  * 2. Matter pickers ([data-qq-picker]): the ticked matters stay visible as a list under "已选 N 项", and each
  *    stage shows how many of its matters are ticked; both follow the ticks as the user clicks.
+ * 3. Dependent fields ([data-qq-show-when="to_status=已受理;mode=容缺受理"]): a field's group is shown only while
+ *    every named field of its form has the given value (e.g. the 容缺 materials only when accepting 容缺).
+ *    Without this file every field shows, and the server ignores the ones the move does not use.
  *
  * Loaded from templates/base.html as a static file (the CSP allows no inline script).
  */
@@ -104,8 +107,44 @@
     }
   }
 
+  function fieldValue(form, name) {
+    var inputs = form.querySelectorAll("[name='" + name + "']");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) continue;
+      return input.value;
+    }
+    return "";
+  }
+
+  function updateDependents(form) {
+    var dependents = form.querySelectorAll("[data-qq-show-when]");
+    for (var i = 0; i < dependents.length; i++) {
+      var group = dependents[i].closest(".qq-field") || dependents[i];
+      var show = dependents[i].dataset.qqShowWhen.split(";").every(function (rule) {
+        var parts = rule.split("=");
+        return fieldValue(form, parts[0]) === parts[1];
+      });
+      group.hidden = !show;
+    }
+  }
+
+  function enhanceDependents(root) {
+    var forms = root.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      var form = forms[i];
+      if (form.dataset.qqDependents || !form.querySelector("[data-qq-show-when]")) continue;
+      form.dataset.qqDependents = "1";
+      form.addEventListener("change", function (event) {
+        updateDependents(event.currentTarget);
+      });
+      updateDependents(form);
+    }
+  }
+
   function start() {
     enhancePickers(document);
+    enhanceDependents(document);
     focusFirstError(document);
   }
 
@@ -119,6 +158,7 @@
     var el = event.target;
     if (!(el instanceof Element)) return;
     enhancePickers(el);
+    enhanceDependents(el);
     if (el.querySelector(".is-invalid, .qq-error-summary")) focusFirstError(el);
   });
 })();

@@ -311,6 +311,7 @@ def test_page_and_excel_agree_on_late_including_finished_after_the_due_date(clie
         project_matter_id=pm.pk,
         version=pm.version,
         to_status="已办结",
+        result="通过",
         on=date(2026, 3, 20),
     )  # due 03-09, finished 03-20: late
     page = office.get(reverse("ledger:matters"))

@@ -16,15 +16,18 @@ from qinqing import calendar_text
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
 from qinqing.services import calendar_year_save
-from qinqing.workdays import WorkCalendar
+from qinqing.workdays import PROVISIONAL_TITLE, WorkCalendar
 from tests.factories import MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
 S = ProjectMatter.Status
 
 
-def move(pm: ProjectMatter, to: str, on: date, reason: str = "", mode: str | None = None, actor=None):
+def move(pm: ProjectMatter, to: str, on: date, reason: str = "", mode: str | None = None, actor=None, **extra):
     pm.refresh_from_db()
+    if to == S.DONE:
+        extra.setdefault("result", ProjectMatter.Result.PASSED)
     return services.matter_move(
+        **extra,
         actor=actor or pm.project.specialist,
         request=None,
         project_matter_id=pm.pk,
@@ -103,8 +106,8 @@ def test_a_deadline_into_an_unpublished_year_is_provisional_and_recomputed_when_
     admin = UserFactory(roles=[Role.ADMIN])
     pm = ProjectMatterFactory(matter=MatterFactory(time_limit_workdays=30))
     moved = move(pm, S.ACCEPTED, date(2026, 11, 20))
-    # 29 working days to the end of 2026, so the 30th is Friday 2027-01-01, Monday–Friday provisionally
-    assert moved.due_on == date(2027, 1, 1)
+    # 29 working days to the end of 2026; 2027-01-01 is 元旦 by the statutory rule, so the 30th is Monday 01-04
+    assert moved.due_on == date(2027, 1, 4)
     assert moved.due_provisional is True
     # the administrator enters 2027 with its first seven days off: the deadline moves to 2027-01-08
     entries = calendar_text.parse("2027-01-01~2027-01-07 休 元旦（示例）", 2027)
@@ -124,7 +127,7 @@ def test_the_view_says_a_deadline_is_provisional(client_for):
         {"to_status": S.ACCEPTED, "on": "2026-11-20", "mode": "常规", "reason": "", "version": pm.version},
         follow=True,
     )
-    assert "暂按周一至周五计算" in response.content.decode()
+    assert PROVISIONAL_TITLE in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -175,7 +178,8 @@ def test_a_mode_the_matter_does_not_allow_is_refused(db):
     pm = ProjectMatterFactory(matter=MatterFactory(allows_commitment=False, allows_deficiency=True))
     with pytest.raises(ValidationError, match="不适用告知承诺制"):
         move(pm, S.ACCEPTED, date(2026, 3, 2), mode="承诺办理")
-    assert move(pm, S.ACCEPTED, date(2026, 3, 2), mode="容缺受理").mode == "容缺受理"
+    accepted = move(pm, S.ACCEPTED, date(2026, 3, 2), mode="容缺受理", missing=[(None, "施工图")], supply_workdays=5)
+    assert accepted.mode == "容缺受理"
 
 
 def test_a_stale_form_is_refused(pm):
@@ -273,12 +277,17 @@ def test_a_bad_move_through_the_page_shows_the_message(client_for):
     assert ProjectMatter.objects.get(pk=pm.pk).status == S.PENDING
 
 
-def test_deadlines_compute_handles_an_open_pause():
+def test_deadlines_compute_handles_an_open_pause(db):
     due = deadlines.compute(
         accepted_on=date(2026, 3, 2), limit=5, pauses=[(date(2026, 3, 3), None)], calendar=WorkCalendar()
     )
     assert due.due_on is None
     assert due.warn_on is None
+    # an open pause notified after the due date (03-09) stops nothing
+    late = deadlines.compute(
+        accepted_on=date(2026, 3, 2), limit=5, pauses=[(date(2026, 3, 10), None)], calendar=WorkCalendar()
+    )
+    assert (late.due_on, late.late_pauses) == (date(2026, 3, 9), 1)
 
 
 @pytest.mark.postgresql

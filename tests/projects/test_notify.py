@@ -35,6 +35,7 @@ def gateway(settings):
 def move(pm: ProjectMatter, to: str, on: date, reason: str = "", actor=None) -> ProjectMatter:
     pm.refresh_from_db()
     return services.matter_move(
+        result=ProjectMatter.Result.PASSED if to == ProjectMatter.Status.DONE else "",
         actor=actor or pm.project.specialist,
         request=None,
         project_matter_id=pm.pk,

@@ -68,7 +68,7 @@ def project(db):
         status=ProjectMatter.Status.SUPPLEMENT,
         accepted_on=accepted_on,
         time_limit_workdays=5,
-        due_on=date(2026, 1, 13),
+        due_on=None,  # 补正 notified in time: the clock is stopped (a late one keeps its due date)
         last_reason=MISSING,
     )
     MatterPause.objects.create(
@@ -145,6 +145,12 @@ def test_paused_matter_shows_what_is_missing(project):
     assert (status, accepted) == ("补正材料", "2026年1月6日")
     # the clock is stopped, with the open pause's reason; not a due date, not an old pause's reason
     assert due == f"暂停计时（补正材料：{MISSING}）"
+
+
+def test_a_late_supplement_shows_the_due_date_and_what_is_missing(project):
+    ProjectMatter.objects.filter(matter__name="施工图设计文件审查").update(due_on=date(2026, 1, 7))
+    due = _by_name(_page(_post(Client(), CODE, DIGITS)))["施工图设计文件审查"][5]
+    assert due == f"2026年1月7日（另须补正材料：{MISSING}）"
 
 
 def test_finished_matter_shows_its_end(project):

@@ -93,6 +93,9 @@ projects:materials_verify      302 405 405 405 405 405 405
 projects:bundle_create         302 403 403 403 403 200 403
 projects:bundle_edit           302 403 403 403 403 200 403
 projects:matter_move           302 200 200 200 403 403 403
+projects:missing_supply        302 405 405 405 405 405 405
+projects:commitment_check      302 405 405 405 405 405 405
+projects:commitment_close      302 405 405 405 405 405 405
 projects:matters_add           302 200 403 403 403 403 403
 projects:merge                 302 200 403 403 200 403 403
 projects:reveal_phone          302 405 405 405 405 405 405
@@ -119,10 +122,15 @@ windows:handoff_accept         302 405 405 405 405 405 405
 windows:handoff_cancel         302 405 405 405 405 405 405
 windows:handoff_create         302 200 403 403 403 403 403
 windows:handoff_detail         302 200 200 404 200 403 403
+windows:handoff_return         302 405 405 405 405 405 405
+windows:handover               302 403 403 403 200 200 403
+windows:handover_from          302 403 403 403 200 200 403
 windows:index                  302 200 200 200 200 403 403
 windows:meeting_create         302 403 200 403 200 403 403
 windows:meeting_detail         302 200 200 200 200 403 403
 windows:meeting_list           302 200 200 200 200 403 403
+windows:meeting_issue          302 405 405 405 405 405 405
+windows:meeting_minutes        302 403 200 403 200 403 403
 windows:meeting_pdf            302 200 200 200 200 403 403
 windows:problem_create         302 200 200 200 200 403 403
 windows:problem_detail         302 200 200 200 200 403 403

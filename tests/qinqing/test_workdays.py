@@ -42,10 +42,10 @@ def test_make_up_saturday_is_a_workday():
 def test_year_without_published_calendar_is_provisional_and_never_raises():
     calendar = WorkCalendar()
     assert calendar.source(D("2027-03-01")) is Source.PROVISIONAL
-    deadline = calendar.add_workdays(D("2026-12-29"), 5)  # crosses 2026 → 2027
-    assert deadline.date == D("2027-01-05")
+    deadline = calendar.add_workdays(D("2026-12-29"), 5)  # crosses 2026 → 2027; 元旦 is off in any year
+    assert deadline.date == D("2027-01-06")
     assert deadline.provisional
-    assert "暂按周一至周五" in deadline.label
+    assert deadline.label == "2027-01-06（暂按）"
     assert not calendar.add_workdays(D("2026-12-01"), 5).provisional
 
 
@@ -106,7 +106,7 @@ def test_official_entries_match_the_package():
 def test_admin_enters_a_new_year(client_for):
     admin = client_for(Role.ADMIN)
     page = admin.get(reverse("staff:calendar_list")).content.decode()
-    assert "暂按周一至周五计算" in page  # 2027 is not published in the package
+    assert "未公布：暂按法定节假日和周一至周五计算" in page  # 2027 is not published in the package
     form = admin.get(reverse("staff:calendar_edit", args=[2026])).content.decode()
     assert "2026-02-14 班 春节调休" in form  # prefilled from the package, ready to correct
 

@@ -14,6 +14,7 @@ from projects.models import Feedback, TimelineEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.pdf import assert_cjk_fonts_embedded, require_cjk_font
+from tests.windows.meetings import hold_meeting
 from windows import services
 from windows.models import Decision, Handoff, Problem, Report
 from windows.todo import todo_count, todo_for
@@ -171,7 +172,7 @@ def test_closing_a_problem_needs_a_resolution_and_the_reason_flows_back(hall):
 
 def test_meeting_decisions_are_followed_to_the_dossier(hall, client_for):
     problem = _raise(hall, description="两部门意见冲突")
-    meeting = services.meeting_record(
+    meeting = hold_meeting(
         actor=hall.window,
         request=None,
         convened_by=hall.unit,
@@ -217,7 +218,7 @@ def test_a_decision_without_unit_or_date_saves_nothing(hall, decision, message):
     if decision["unit"] == "unit":
         decision["unit"] = hall.unit
     with pytest.raises(ValidationError, match=message):
-        services.meeting_record(
+        hold_meeting(
             actor=hall.window,
             request=None,
             convened_by=hall.unit,
@@ -233,35 +234,49 @@ def test_a_decision_without_unit_or_date_saves_nothing(hall, decision, message):
     assert not Decision.objects.exists()
 
 
-def test_the_meeting_form_refuses_a_half_filled_decision(hall, client_for):
+def test_the_minutes_form_refuses_a_half_filled_decision(hall, client_for):
     client = client_for(Role.WINDOW)
     hall.stage.window_staff.add(client.user)
+    meeting = services.meeting_convene(
+        actor=client.user,
+        request=None,
+        convened_by=hall.unit,
+        stage=hall.stage,
+        held_on=timezone.localdate(),
+        place="三楼会议室",
+        chair="王主任",
+        topic="会商",
+        units=[hall.unit],
+        projects=[hall.project],
+    )
     data = {
-        "convened_by": hall.unit.pk,
-        "stage": hall.stage.pk,
-        "held_on": timezone.localdate().isoformat(),
-        "topic": "会商",
-        "units": [hall.unit.pk],
-        "projects": [hall.project.pk],
+        "chair": "王主任",
+        "recorder": "李记录",
         "minutes": "纪要",
+        "version": meeting.version,
+        "a-TOTAL_FORMS": 1,
+        "a-INITIAL_FORMS": 1,
+        "a-0-unit": hall.unit.pk,
+        "a-0-present": "1",
+        "a-0-attendee": "张科长",
         "d-TOTAL_FORMS": 1,
         "d-INITIAL_FORMS": 0,
         "d-0-content": "出具意见",
         "d-0-unit": "",
         "d-0-due_on": "",
     }
-    response = client.post(reverse("windows:meeting_create"), data)
+    response = client.post(reverse("windows:meeting_minutes", args=[meeting.pk]), data)
     assert "须同时写明内容、责任单位和完成期限" in response.content.decode()
     assert not Decision.objects.exists()
     data.update({"d-0-unit": hall.unit.pk, "d-0-due_on": (timezone.localdate() + timedelta(days=5)).isoformat()})
-    response = client.post(reverse("windows:meeting_create"), data)
+    response = client.post(reverse("windows:meeting_minutes", args=[meeting.pk]), data)
     assert response.status_code == 302
     assert Decision.objects.get().unit == hall.unit
 
 
 def test_minutes_pdf_embeds_a_cjk_font(hall, client_for):
     require_cjk_font()
-    meeting = services.meeting_record(
+    meeting = hold_meeting(
         actor=hall.window,
         request=None,
         convened_by=hall.unit,
@@ -282,7 +297,7 @@ def test_minutes_pdf_embeds_a_cjk_font(hall, client_for):
 
     exported = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_type="windows.meeting")
     assert exported.actor == office.user
-    assert exported.detail == f"下载 PDF：联席会议纪要-{meeting.year}-{meeting.serial}.pdf"
+    assert exported.detail.startswith(f"下载 PDF：联席会议纪要-{meeting.year}-{meeting.serial}.pdf（签发存档")
 
 
 def test_the_todo_of_a_unit_shows_nothing_of_other_units(hall):
@@ -334,7 +349,7 @@ def test_a_meeting_cannot_reopen_a_problem_closed_meanwhile(hall):
         actor=hall.window, request=None, problem_id=problem.pk, version=0, status="已解决", resolution="已协调好"
     )
     with pytest.raises(ValidationError, match="已已解决，不能再提交会议研究"):
-        services.meeting_record(
+        hold_meeting(
             actor=hall.window,
             request=None,
             convened_by=hall.unit,

@@ -28,8 +28,9 @@ from tests.factories import (
     StageFactory,
     UserFactory,
 )
+from tests.windows.meetings import hold_meeting
 from windows import services
-from windows.models import Decision, Handoff, Meeting, Problem, Report
+from windows.models import Attendance, Decision, Handoff, Meeting, Problem, Report
 from windows.todo import SHOWN, todo_for
 
 SEATS = (
@@ -64,18 +65,15 @@ def _today() -> datetime.date:
 
 
 def _meeting(actor, *, convened_by, stage, topic, units, projects, problems=(), decisions=()):
-    return services.meeting_record(
+    return hold_meeting(
         actor=actor,
-        request=None,
         convened_by=convened_by,
         stage=stage,
-        held_on=_today(),
         topic=topic,
-        units=list(units),
-        projects=list(projects),
-        problems=list(problems),
-        minutes="会议研究决定如下。",
-        decisions=list(decisions),
+        units=units,
+        projects=projects,
+        problems=problems,
+        decisions=decisions,
     )
 
 
@@ -208,9 +206,47 @@ def hall(make_user):
 # --- the URLs, their objects and forms --------------------------------------------------------
 
 
+def _convened(hall):
+    """A stage-3 meeting convened for today on 滨江花园 with unit A, its minutes not yet recorded."""
+    return services.meeting_convene(
+        actor=hall.clients.users["window"],
+        request=None,
+        convened_by=hall.unit_a,
+        stage=hall.stage,
+        held_on=_today(),
+        place="区政务服务中心三楼会议室",
+        chair="王主任",
+        topic="施工许可第二次会商",
+        units=[hall.unit_a],
+        projects=[hall.project],
+    )
+
+
+def _drafted(hall):
+    """The same, its minutes recorded and waiting to be issued."""
+    meeting = _convened(hall)
+    return services.minutes_record(
+        actor=hall.clients.users["window"],
+        request=None,
+        meeting_id=meeting.pk,
+        version=meeting.version,
+        chair="王主任",
+        recorder="李记录",
+        minutes="会议研究决定如下。",
+        attendance=[{"unit": hall.unit_a, "present": True, "attendee": "张科长"}],
+        decisions=[],
+    )
+
+
+# objects only some rows need, made when first asked for (the hall's lists and to-do stay as they are)
+LAZY = {"convened": _convened, "drafted": _drafted}
+
+
 def _url(hall, name: str, target: str | None) -> str:
     if target is None:
         return reverse(name)
+    if target in LAZY and not hasattr(hall, target):
+        setattr(hall, target, LAZY[target](hall))
     return reverse(name, args=[getattr(hall, target).pk])
 
 
@@ -224,6 +260,8 @@ def _shows(hall, target: str | None) -> str | None:
         "report": hall.report.content,
         "problem": hall.problem.description,
         "meeting": hall.meeting.topic,
+        "convened": "施工许可第二次会商",
+        "drafted": "施工许可第二次会商",
         "decision": hall.decision.content,
         "stage": hall.stage.window_label,
     }[target]
@@ -258,11 +296,29 @@ def _post_data(hall, name: str, seat: str = "") -> dict:
         return {
             "convened_by": convener.pk,
             "stage": hall.stage.pk,
-            "held_on": _today().isoformat(),
+            "held_on": later,
+            "place": "区政务服务中心三楼会议室",
+            "chair": "王主任",
             "topic": "施工许可再次会商",
+            "agenda": "施工图审查意见统一",
             "units": [hall.unit_a.pk],
             "projects": [hall.project.pk],
-            "minutes": "会议纪要",
+        }
+    if name == "windows:handoff_return":
+        return {"version": hall.handoff.version, "reason": "缺少施工许可阶段的事项"}
+    if name == "windows:meeting_issue":
+        return {"version": hall.drafted.version}
+    if name == "windows:meeting_minutes":
+        return {
+            "chair": "王主任",
+            "recorder": "李记录",
+            "minutes": "会议研究决定：补充审查意见。",
+            "version": hall.convened.version,
+            "a-TOTAL_FORMS": 1,
+            "a-INITIAL_FORMS": 1,
+            "a-0-unit": hall.unit_a.pk,
+            "a-0-present": "1",
+            "a-0-attendee": "张科长",
             "d-TOTAL_FORMS": 1,
             "d-INITIAL_FORMS": 0,
             "d-0-content": "补充审查意见",
@@ -290,7 +346,8 @@ def _state() -> tuple:
         tuple(Handoff.objects.order_by("pk").values_list("pk", "status", "version", "accepted_by_id")),
         tuple(Report.objects.order_by("pk").values_list("pk", "handled_at", "feedback_id")),
         tuple(Problem.objects.order_by("pk").values_list("pk", "status", "version", "resolution")),
-        tuple(Meeting.objects.order_by("pk").values_list("pk", "version")),
+        tuple(Meeting.objects.order_by("pk").values_list("pk", "version", "status", "minutes")),
+        tuple(Attendance.objects.order_by("pk").values_list("pk", "present", "attendee")),
         tuple(Decision.objects.order_by("pk").values_list("pk", "status", "version")),
         tuple(Stage.objects.order_by("pk").values_list("pk", "version", "window_name")),
         tuple(Stage.window_staff.through.objects.order_by("stage_id", "user_id").values_list("stage_id", "user_id")),
@@ -316,6 +373,7 @@ PAGES = [
     ("windows:handoff_detail", "accepted", "get", (200, 200, 404, 200, 404, 404, 404, 403)),
     ("windows:handoff_accept", "handoff", "post", (403, 302, 404, 403, 404, 404, 404, 403)),
     ("windows:handoff_cancel", "handoff", "post", (403, 403, 404, 302, 404, 404, 404, 403)),
+    ("windows:handoff_return", "handoff", "post", (403, 302, 404, 403, 404, 404, 404, 403)),
     ("windows:report_create", "accepted", "post", (403, 302, 404, 403, 404, 404, 404, 403)),
     ("windows:report_handle", "report", "get", (404, 404, 404, 200, 404, 404, 404, 403)),
     ("windows:report_handle", "report", "post", (404, 404, 404, 302, 404, 404, 404, 403)),
@@ -325,6 +383,10 @@ PAGES = [
     ("windows:problem_detail", "problem", "post", (302, 302, 404, 403, 404, 302, 404, 403)),
     ("windows:meeting_detail", "meeting", "get", (200, 200, 404, 200, 404, 200, 404, 403)),
     ("windows:meeting_pdf", "meeting", "get", (200, 200, 404, 200, 404, 200, 404, 403)),
+    ("windows:meeting_detail", "convened", "get", (200, 200, 404, 200, 404, 200, 404, 403)),
+    ("windows:meeting_minutes", "convened", "get", (200, 200, 404, 403, 404, 403, 404, 403)),
+    ("windows:meeting_minutes", "convened", "post", (302, 302, 404, 403, 404, 403, 404, 403)),
+    ("windows:meeting_issue", "drafted", "post", (302, 302, 404, 403, 404, 403, 404, 403)),
     ("windows:decision_update", "decision", "post", (302, 302, 404, 403, 404, 302, 404, 403)),
     ("windows:window_list", None, "get", (403, 403, 403, 403, 403, 403, 403, 200)),
     ("windows:window_edit", "stage", "get", (403, 403, 403, 403, 403, 403, 403, 200)),
@@ -380,8 +442,9 @@ def test_anonymous_goes_to_login(hall, client, name, target):
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_other_methods_are_refused(hall, name, target, method):
     seat = "admin" if name.startswith("windows:window_") else "office"
+    url = _url(hall, name, target)
     before = _state()
-    assert getattr(hall.clients[seat], method)(_url(hall, name, target)).status_code == 405
+    assert getattr(hall.clients[seat], method)(url).status_code == 405
     assert _state() == before
 
 
@@ -390,14 +453,17 @@ POST_ONLY = [
     ("windows:handoff_accept", "handoff", "window"),
     ("windows:handoff_cancel", "handoff", "specialist"),
     ("windows:report_create", "accepted", "window"),
+    ("windows:handoff_return", "handoff", "window"),
+    ("windows:meeting_issue", "drafted", "window"),
     ("windows:decision_update", "decision", "department"),
 ]
 
 
 @pytest.mark.parametrize(("name", "target", "seat"), POST_ONLY)
 def test_actions_refuse_get(hall, name, target, seat):
+    url = _url(hall, name, target)
     before = _state()
-    assert hall.clients[seat].get(_url(hall, name, target)).status_code == 405
+    assert hall.clients[seat].get(url).status_code == 405
     assert _state() == before
 
 
@@ -563,7 +629,7 @@ def test_a_department_of_an_attending_unit_does_not_update_another_units_decisio
         topic="防洪评价会商",
         units=[hall.unit_a, unit_c],
         projects=[hall.project],
-        decisions=[{"content": "出具防洪评价意见", "unit": unit_c, "due_on": _today()}],
+        decisions=[{"content": "出具防洪评价意见", "unit": unit_c, "due_on": _today() + datetime.timedelta(days=2)}],
     )
     decision = meeting.decisions.get()
     data = {f"dec{decision.pk}-status": "已落实", f"dec{decision.pk}-outcome": "已出具", f"dec{decision.pk}-version": 0}
@@ -729,7 +795,9 @@ def test_a_decisions_unit_can_open_its_todo_link_though_it_did_not_attend(hall, 
             topic="防洪评价会商",
             units=[hall.unit_a],
             projects=[hall.project],
-            decisions=[{"content": "出具防洪评价意见", "unit": unit_c, "due_on": _today()}],
+            decisions=[
+                {"content": "出具防洪评价意见", "unit": unit_c, "due_on": _today() + datetime.timedelta(days=2)}
+            ],
         )
     except ValidationError:
         return  # refusing a decision for a unit that did not attend is a fix too
@@ -870,7 +938,9 @@ def busy(db):
                 units=[unit],
                 projects=[project],
                 problems=[problem] if i % 2 else [],
-                decisions=[{"content": f"议定{i}", "unit": unit, "due_on": _today() + datetime.timedelta(days=i % 4)}],
+                decisions=[
+                    {"content": f"议定{i}", "unit": unit, "due_on": _today() + datetime.timedelta(days=1 + i % 4)}
+                ],
             )
 
     return SimpleNamespace(window=window, department=department, grow=grow)

@@ -43,9 +43,13 @@ def get_problem(request, pk: int, *, change: bool = False) -> Problem:
     )
 
 
-def get_meeting(request, pk: int) -> Meeting:
-    meeting = get_object_or_404(Meeting.objects.select_related("convened_by", "stage", "created_by"), pk=pk)
-    return _check(request, meeting, "windows.view_meeting", None, "")
+def get_meeting(request, pk: int, *, perm: str | None = None) -> Meeting:
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("convened_by", "stage", "created_by", "issued_by"), pk=pk
+    )
+    return _check(
+        request, meeting, "windows.view_meeting", perm, "只有会议所属阶段的综合窗口或区工改办可以登记和签发纪要。"
+    )
 
 
 def get_decision(request, pk: int) -> Decision:

@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects.models import Stage
+from projects.models import ProjectMatter, Stage
 from projects.selectors import window_stage_ids
 from projects.views.access import get_project
 from qinqing.forms import add_service_errors
 from qinqing.idempotency import idempotent
 from qinqing.roles import Role
+from qinqing.validators import int_or_none
 from windows import services
 from windows.forms import HandoffForm, ReportForm, ReportHandleForm
 from windows.models import Handoff
@@ -64,7 +65,8 @@ def index(request):
 @idempotent
 def handoff_create(request, project_pk: int):
     project = get_project(request, project_pk, change=True)
-    initial = {"stage": project.current_stage_id}
+    # "补充后重新移交" from a returned hand-off names the stage
+    initial = {"stage": int_or_none(request.GET.get("stage")) or project.current_stage_id}
     form = HandoffForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,13 +86,37 @@ def handoff_create(request, project_pk: int):
 def handoff_detail(request, pk: int):
     handoff = get_handoff(request, pk)
     user = request.user
+    project = handoff.project
+    # the stage's matters on the project: what the first-responsible person follows
+    today = timezone.localdate()
+    matters = list(
+        ProjectMatter.objects.filter(project=project, matter__stage=handoff.stage)
+        .select_related("matter", "unit")
+        .order_by("matter_id", "id")
+    )
+    for pm in matters:
+        pm.warning = pm.warning_on(today)
+    later = (
+        Handoff.objects.filter(project=project, stage=handoff.stage, handed_at__gt=handoff.handed_at)
+        .order_by("handed_at")
+        .first()
+    )
     return render(
         request,
         "windows/handoff_detail.html",
         {
             "handoff": handoff,
-            "today": timezone.localdate(),
+            "project": project,
+            "matters": matters,
+            "later": later,
+            "today": today,
+            "can_reveal": user.has_perm("projects.reveal_contact", project),
+            "can_hand_off_again": handoff.status == Handoff.Status.RETURNED
+            and later is None
+            and user.has_perm("projects.change_project", project)
+            and not project.is_closed,
             "can_accept": user.has_perm("windows.accept_handoff", handoff) and handoff.status == Handoff.Status.WAITING,
+            "can_return": user.has_perm("windows.return_handoff", handoff) and handoff.status == Handoff.Status.WAITING,
             "can_report": user.has_perm("windows.report_handoff", handoff)
             and handoff.status == Handoff.Status.ACCEPTED,
             "can_cancel": user.has_perm("windows.cancel_handoff", handoff) and handoff.status == Handoff.Status.WAITING,
@@ -131,6 +157,26 @@ def handoff_cancel(request, pk: int):
         messages.error(request, "；".join(getattr(error, "messages", ["请刷新页面后重试。"])))
     else:
         messages.success(request, "已撤回移交。")
+    return redirect("windows:handoff_detail", pk=handoff.pk)
+
+
+@require_POST
+@permission_required("qinqing.view_windows", raise_exception=True)
+def handoff_return(request, pk: int):
+    """The window sends a waiting hand-off back to the specialist, with the reason."""
+    handoff = get_handoff(request, pk, perm="windows.return_handoff")
+    try:
+        services.handoff_return(
+            actor=request.user,
+            request=request,
+            handoff_id=handoff.pk,
+            version=int(request.POST.get("version", -1)),
+            reason=request.POST.get("reason", "")[:300],
+        )
+    except (ValidationError, ValueError) as error:
+        messages.error(request, "；".join(getattr(error, "messages", ["请刷新页面后重试。"])))
+    else:
+        messages.success(request, "已退回移交，帮办专员将在待办中看到退回原因。")
     return redirect("windows:handoff_detail", pk=handoff.pk)
 
 

@@ -64,12 +64,15 @@ def problem_create(request, project_pk: int):
     matters = project_matters_for(request.user, project).select_related("matter", "unit")
     # a week of working days to coordinate, unless the raiser says otherwise
     due = WorkCalendar().add_workdays(timezone.localdate(), 5).date
-    initial = {"due_on": due, "stage": project.current_stage_id}
+    # the stage defaults to the window the user works at (if the project has matters there), else the
+    # project's current stage; a chosen matter decides both the stage and the owner unit
+    mine = [s for s in window_stage_ids(request.user) if matters.filter(matter__stage_id=s).exists()]
+    initial = {"due_on": due, "stage": mine[0] if mine else project.current_stage_id}
     matter_id = int_or_none(request.GET.get("matter"))
     if matter_id is not None:
         chosen = matters.filter(pk=matter_id).first()
         if chosen is not None:
-            initial.update(project_matter=chosen, owner_unit=chosen.unit_id)
+            initial.update(project_matter=chosen, owner_unit=chosen.unit_id, stage=chosen.matter.stage_id)
     form = ProblemForm(
         request.POST if request.method == "POST" else None, initial=initial, project=project, matters=matters
     )
