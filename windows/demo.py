@@ -13,7 +13,7 @@ from projects.demo import WINDOWS
 from projects.models import Project, Stage
 from qinqing.models import Department, User
 from windows import services
-from windows.models import Decision, Handoff, Meeting, Problem
+from windows.models import Handoff, Meeting, Problem
 
 
 def seed(stdout) -> None:
@@ -160,7 +160,7 @@ def seed(stdout) -> None:
         request=None,
         convened_by=builder,
         stage=stage[3],
-        held_on=today - timedelta(days=1),
+        held_on=today - timedelta(days=6),
         starts_at=time(9, 30),
         place="区政务服务中心三楼第一会议室",
         chair="区住房城乡建委 陈副主任",
@@ -194,7 +194,7 @@ def seed(stdout) -> None:
             {
                 "content": "复核施工图审查意见并书面反馈",
                 "unit": review,
-                "due_on": today,
+                "due_on": today - timedelta(days=1),  # three working days after the meeting, not done: 逾期
                 "project": mall,
             },
             {
@@ -215,8 +215,6 @@ def seed(stdout) -> None:
         status="已落实",
         outcome="已当面指导申请人，补正材料预计下周提交。",
     )
-    # one decision overdue: due yesterday (the demo's own back-dating)
-    Decision.objects.filter(meeting=meeting, unit=review).update(due_on=today - timedelta(days=1))
 
     # a meeting convened for next week: the invited units (demo_dept's among them) see it in their to-do
     services.meeting_convene(

@@ -157,6 +157,15 @@ class FilteredCheckboxes(forms.CheckboxSelectMultiple):
         super().__init__(attrs)
         self.attrs.setdefault("data-qq-filter", placeholder)
 
+    def get_context(self, name, value, attrs):
+        """The boxes keep Bootstrap's ``form-check-input``; the list around them must not take it (it would
+        draw the whole list as one 1em checkbox)."""
+        context = super().get_context(name, value, attrs)
+        wrapper = dict(context["widget"]["attrs"])
+        wrapper.pop("class", None)
+        context["widget"]["attrs"] = wrapper
+        return context
+
 
 def _date_widget():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

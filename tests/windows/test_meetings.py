@@ -353,6 +353,9 @@ def test_the_convene_form_uses_checkboxes_and_a_filter_script(hall, client_for):
     assert f'type="checkbox" name="units" value="{hall.unit.pk}"' in page
     assert f'type="checkbox" name="projects" value="{hall.project.pk}"' in page
     assert "windows/windows.js" in page
+    # the list around the boxes is a plain box, not drawn as one Bootstrap checkbox (which hid the list)
+    assert re.search(r'<div id="id_units"[^>]*>', page).group(0).find("form-check-input") == -1
+    assert 'class="form-check-input" id="id_units_0"' in page
     later = (_today() + timedelta(days=7)).isoformat()
     response = _client(client_for, hall.window).post(
         reverse("windows:meeting_create"),
