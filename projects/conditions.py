@@ -228,6 +228,14 @@ def commitment_check(
 
 
 @transaction.atomic
+def revocable(pm: ProjectMatter) -> bool:
+    """Whether the matter holds a granted approval that a false 告知承诺 can have revoked."""
+    return pm.status == ProjectMatter.Status.DONE and pm.result in (
+        ProjectMatter.Result.PASSED,
+        ProjectMatter.Result.PASSED_DEFICIENT,
+    )
+
+
 def commitment_close(
     *, actor: User, request: HttpRequest | None, commitment_id: int, version: int, on: date, revoke: bool, note: str
 ) -> Commitment:
@@ -246,13 +254,22 @@ def commitment_close(
     _check_date(on, after=item.checked_on, what="核查日期")
     pm = lock_for_update(ProjectMatter, item.project_matter_id)
     pm = ProjectMatter.objects.select_related("project", "matter").get(pk=pm.pk)
+    if revoke and not revocable(pm):
+        # only a granted approval can be revoked: a matter still open is concluded 办结（不通过） on its
+        # own page first (with its reason and date), so the matter never stays open, passable, after a
+        # revocation, and a refusal is not turned into a revocation
+        raise ValidationError(
+            f"该事项现为“{pm.status_label}”，没有可撤销的审批：告知承诺不实的，请先在事项办理中将事项"
+            "办结（不通过）并写明理由；撤销审批只用于已办结（通过）的事项。",
+            code="nothing_to_revoke",
+        )
     before = item.get_status_display()
     item.status = Commitment.Status.REVOKED if revoke else Commitment.Status.RECTIFIED
     item.closed_on, item.close_note = on, note
     item.version += 1
     item._change_reason = item.get_status_display()
     item.save()
-    if revoke and pm.status == ProjectMatter.Status.DONE:
+    if revoke:
         pm.status = ProjectMatter.Status.REVOKED
         pm.last_changed_on = max(on, pm.last_changed_on or on)
         pm.last_reason = note[:300]

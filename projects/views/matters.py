@@ -113,6 +113,7 @@ def matter_move(request, pk: int):
             "missing": missing,
             "commitment": commitment,
             "commitment_overdue": commitment is not None and commitment.overdue(today),
+            "revocable": conditions.revocable(pm),
             "today": today,
         },
     )

@@ -287,6 +287,39 @@ def test_a_commitment_found_false_opens_the_revocation_path(pm):
     assert "撤销审批" in TimelineEntry.objects.filter(project_matter=pm).first().summary
 
 
+def test_an_open_matter_is_not_revoked_but_concluded_first(pm):
+    """A revocation while the matter is still 审查中 would leave it open and passable afterwards: refused,
+    nothing changes; once the matter is concluded 办结（不通过）, there is no approval to revoke either."""
+    commitment = commit(pm)
+    staff = unit_user(pm)
+    conditions.commitment_check(
+        actor=staff,
+        request=None,
+        commitment_id=commitment.pk,
+        version=0,
+        on=date(2026, 3, 16),
+        passed=False,
+        note="未补交规划许可证",
+        rectify_by=date(2026, 3, 18),
+    )
+    for status, result in ((S.ACCEPTED, ""), (S.DONE, R.FAILED)):
+        if status == S.DONE:
+            move(pm, S.DONE, date(2026, 3, 19), result=R.FAILED, reason="承诺不实，不予许可")
+        with pytest.raises(ValidationError, match="没有可撤销的审批"):
+            conditions.commitment_close(
+                actor=staff,
+                request=None,
+                commitment_id=commitment.pk,
+                version=1,
+                on=TODAY,
+                revoke=True,
+                note="江北建撤〔2026〕3号",
+            )
+        commitment.refresh_from_db()
+        pm.refresh_from_db()
+        assert (commitment.status, pm.status, pm.result) == ("不符合", status, result)
+
+
 def test_a_commitment_checked_true_closes(pm):
     commitment = commit(pm)
     checked = conditions.commitment_check(
