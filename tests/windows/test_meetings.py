@@ -304,12 +304,8 @@ def test_issued_minutes_are_frozen_kept_and_only_then_followed(hall, client_for,
         services.decision_update(
             actor=hall.department, request=None, decision_id=draft.pk, version=0, status="已落实", outcome="已出具"
         )
-    require_font = True
-    try:
-        require_cjk_font()
-    except pytest.skip.Exception:
-        require_font = False
-    with django_capture_on_commit_callbacks(execute=require_font):
+    require_cjk_font()
+    with django_capture_on_commit_callbacks(execute=True):
         issued = services.minutes_issue(actor=hall.window, request=None, meeting_id=meeting.pk, version=meeting.version)
     assert issued.status == "已签发"
     assert issued.number.startswith("联席会议纪要〔")
@@ -333,8 +329,6 @@ def test_issued_minutes_are_frozen_kept_and_only_then_followed(hall, client_for,
         outcome="已出具",
     )
     assert _keys(hall.department)["decisions"] == 0
-    if not require_font:
-        return
     kept = MinutesFile.objects.get(meeting=issued)
     content = documents.read(kept)
     assert content.startswith(b"%PDF")
