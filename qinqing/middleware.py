@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
@@ -18,6 +18,9 @@ from qinqing.models import AuditEntry
 from qinqing.sessions import LAST_ACTIVITY
 
 ACTIVITY_STAMP_SECONDS = 30
+# characters no query parameter may hold: the C0 controls but tab, line feed and carriage return (NUL
+# is refused by PostgreSQL in any string, the others are never typed), DEL, and the direction overrides
+_CONTROLS = frozenset(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 127, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E))
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -87,3 +90,26 @@ class SessionPolicyMiddleware:
                 request, f"您的密码已超过 {settings.PASSWORD_MAX_AGE_DAYS} 天有效期，请修改密码后继续使用。"
             )
         return _redirect(request, reverse("password_change"))
+
+
+class QueryGuardMiddleware:
+    """The one guard every query parameter of every page passes: a name or value holding a control
+    character is answered with the Chinese 400 page before any view, filter or query sees it (a NUL in
+    a search box would otherwise reach PostgreSQL, which refuses it with a server error). Form fields
+    sent by POST are checked by the forms themselves, with a message beside the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for name, values in request.GET.lists():
+            for text in (name, *values):
+                if not _CONTROLS.isdisjoint(text):
+                    return bad_request_page(request, f"查询条件“{name[:20]}”中含有不可见的控制字符，请删除后重新查询。")
+        return self.get_response(request)
+
+
+def bad_request_page(request: HttpRequest, reason: str) -> HttpResponse:
+    from django.template import loader
+
+    return HttpResponseBadRequest(loader.render_to_string("400.html", {"reason": reason}, request))

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # last: its 400 page passes back through every other middleware (headers, CSP, no-store)
+    "qinqing.middleware.QueryGuardMiddleware",
 ]
 
 # One form renderer: every form renders its fields through templates/django/forms/ (label, required mark,
@@ -291,13 +293,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     # phone and ID numbers are masked in every log line (see qinqing.masking.MaskingLogFilter)
     "filters": {"mask_personal_data": {"()": "qinqing.masking.MaskingLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
+    # every line: local time, level, logger, message (a line alone tells when, how bad and from where)
+    "formatters": {
+        "line": {"format": "{asctime} {levelname} {name} {message}", "style": "{", "datefmt": "%Y-%m-%d %H:%M:%S%z"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"], "formatter": "line"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("QINQING_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     },
     "loggers": {
         "axes": {"level": "WARNING"},
+        # the development server's request lines, query strings included, through the same masking
+        # (Django's own handler for them has no filter)
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # WeasyPrint and fontTools report every rendering step at INFO
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

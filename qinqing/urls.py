@@ -56,6 +56,7 @@ urlpatterns = [
     path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),
 ]
 
+handler400 = "qinqing.views.errors.bad_request"
 handler403 = "qinqing.views.errors.permission_denied"
 handler404 = "qinqing.views.errors.page_not_found"
 handler500 = "qinqing.views.errors.server_error"

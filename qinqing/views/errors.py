@@ -23,6 +23,12 @@ def permission_denied(request, exception=None):
 
 
 @requires_csrf_token
+def bad_request(request, exception=None):
+    """A request the hall cannot read (a malformed form, a control character in a query)."""
+    return render(request, "400.html", {"reason": ""}, status=400)
+
+
+@requires_csrf_token
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
