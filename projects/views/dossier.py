@@ -20,6 +20,7 @@ from projects.models import Project, Stage
 from projects.views.access import get_project
 from qinqing import audit, idempotency
 from qinqing.forms import add_service_errors
+from qinqing.htmx import wants_fragment
 from qinqing.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -45,7 +46,7 @@ def project_list(request):
         "stages": Stage.objects.all(),
         "can_add": request.user.has_perm("projects.add_project"),
     }
-    template = "projects/_project_rows.html" if request.htmx and request.htmx.target == "project-rows" else None
+    template = "projects/_project_rows.html" if wants_fragment(request, "project-rows") else None
     return render(request, template or "projects/project_list.html", context)
 
 
@@ -176,7 +177,7 @@ def reveal_phone(request, pk: int):
     if not request.user.has_perm("projects.reveal_contact", project):
         raise PermissionDenied("您的角色不能查看完整的联系电话。")
     audit.record(action=AuditEntry.Action.REVEAL, request=request, obj=project, detail="查看项目联系人完整电话")
-    if request.htmx:
+    if wants_fragment(request):
         return HttpResponse(format_html('<span data-testid="full-phone">{}</span>', project.contact_phone))
     messages.info(request, f"{project.contact_name}的完整电话：{project.contact_phone}（本次查看已记录）")
     return redirect("projects:detail", pk=project.pk)

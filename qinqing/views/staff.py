@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qinqing import handover, selectors, services
 from qinqing.filters import StaffFilter
 from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
+from qinqing.htmx import wants_fragment
 from qinqing.idempotency import idempotent
 from qinqing.models import Department, User
 
@@ -26,7 +27,7 @@ PAGE_SIZE = 50
 def staff_list(request):
     staff_filter = StaffFilter(request.GET, queryset=selectors.staff_queryset())
     page = Paginator(staff_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "qinqing/partials/staff_table.html" if request.htmx else "qinqing/staff_list.html"
+    template = "qinqing/partials/staff_table.html" if wants_fragment(request) else "qinqing/staff_list.html"
     return render(
         request,
         template,
