@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
 
 def mask_phone(value: str) -> str:
@@ -58,7 +59,9 @@ class MaskingLogFilter:
             message = record.getMessage()
         except Exception:  # a malformed record is logged as it is
             return True
+        if record.name == "django.server":  # a request line: a number in a search arrives percent-encoded
+            message = unquote_plus(message)
         masked = mask_numbers_in(message)
-        if masked != message:
+        if masked != message or masked != record.getMessage():
             record.msg, record.args = masked, None
         return True
