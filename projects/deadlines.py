@@ -16,6 +16,7 @@ from datetime import date
 
 from django.conf import settings
 from django.dispatch import receiver
+from simple_history.utils import bulk_update_with_history
 
 from projects.models import ProjectMatter
 from qinqing.models import CalendarYear
@@ -90,8 +91,10 @@ def refresh(project_matter: ProjectMatter, calendar: WorkCalendar | None = None)
 
 
 @receiver(calendar_changed, sender=CalendarYear, dispatch_uid="projects.recompute_deadlines")
-def recompute_for_year(sender, year: int, **kwargs) -> int:
-    """After an administrator saved a year's calendar: recompute open matters whose count touches it."""
+def recompute_for_year(sender, year: int, actor=None, **kwargs) -> int:
+    """After an administrator saved a year's calendar: recompute open matters whose count touches it.
+    Each matter whose dates change gets a history row naming the calendar and who saved it (an update in
+    bulk writes no history by itself). Returns the number of matters whose dates changed."""
     calendar = WorkCalendar()
     matters = list(
         ProjectMatter.objects.open()
@@ -101,7 +104,19 @@ def recompute_for_year(sender, year: int, **kwargs) -> int:
         .order_by("pk")
         .prefetch_related("pauses")
     )
+    fields = ("due_on", "warn_on", "due_provisional")
+    changed = []
     for matter in matters:
+        before = tuple(getattr(matter, name) for name in fields)
         refresh(matter, calendar)
-    ProjectMatter.objects.bulk_update(matters, ["due_on", "warn_on", "due_provisional"], batch_size=500)
-    return len(matters)
+        if tuple(getattr(matter, name) for name in fields) != before:
+            changed.append(matter)
+    bulk_update_with_history(
+        changed,
+        ProjectMatter,
+        list(fields),
+        batch_size=500,
+        default_user=actor,
+        default_change_reason=f"{year}年工作日历调整，重新计算到期日",
+    )
+    return len(changed)

@@ -409,5 +409,5 @@ def calendar_year_save(
         after={"依据": source, "节假日与调休": after_text},
         detail=f"{year}年：{sum(e.kind == 'holiday' for e in entries)} 天休息，{sum(e.kind == 'workday' for e in entries)} 天调休上班",
     )
-    calendar_changed.send(sender=CalendarYear, year=year)
+    calendar_changed.send(sender=CalendarYear, year=year, actor=actor)
     return calendar_year

@@ -135,4 +135,12 @@ def test_recompute_deadlines_brings_stored_dates_in_line(capsys):
     call_command("recompute_deadlines", year=[2027])
     pm.refresh_from_db()
     assert (pm.due_on, pm.due_provisional) == (D("2027-02-12"), True)
-    assert "2027 年：重算 1 个未办结事项的到期日" in capsys.readouterr().out
+    assert "2027 年：1 个未办结事项的到期日按新日历改变" in capsys.readouterr().out
+    # the change is in the matter's history, with its reason (an update in bulk writes none by itself)
+    latest = pm.history.first()
+    assert (latest.due_on, latest.history_change_reason) == (D("2027-02-12"), "2027年工作日历调整，重新计算到期日")
+    # run again: nothing changes, no new history row
+    rows = pm.history.count()
+    call_command("recompute_deadlines", year=[2027])
+    assert pm.history.count() == rows
+    assert "2027 年：0 个未办结事项" in capsys.readouterr().out

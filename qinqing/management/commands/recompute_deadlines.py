@@ -23,4 +23,4 @@ class Command(BaseCommand):
         for year in years:
             with transaction.atomic():  # the receivers lock the matters they recompute
                 counts = [n for _, n in calendar_changed.send(sender=CalendarYear, year=year) if isinstance(n, int)]
-            self.stdout.write(f"{year} 年：重算 {sum(counts)} 个未办结事项的到期日。")
+            self.stdout.write(f"{year} 年：{sum(counts)} 个未办结事项的到期日按新日历改变，已重算。")
