@@ -30,7 +30,8 @@ if ! ready; then
 fi
 
 if [ $is_root = 1 ] && id postgres >/dev/null 2>&1; then
-  runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<'SQL' || { echo "无法创建测试角色 qinqing。" >&2; exit 1; }
+  # the SQL goes on stdin and psql runs from /: the checkout may sit where postgres cannot read (/root)
+  (cd / && runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d postgres) >/dev/null <<'SQL' || { echo "无法创建测试角色 qinqing。" >&2; exit 1; }
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'qinqing') THEN
