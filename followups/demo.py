@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from followups import services
 from followups.models import Draw, Rectification
+from followups.selectors import overdue_matters_of
 from projects.models import ProjectMatter
 from qinqing.models import Department, User
 
@@ -88,13 +89,18 @@ def seed(stdout) -> None:
                                      callback=f"电话回访{bad.project.contact_name}，已收到一次性补正意见，认可整改。",
                                      callback_on=today, callback_rating="满意",
                                      closing_check="整改措施已落实，申请人满意，同意办结。")  # fmt: skip
+    clear_units = list(
+        Department.objects.filter(name__in=["区城市管理局", "区规划自然资源局"]).exclude(pk=dept.department.pk)
+    )
+    problem_text = f"{dept.department.name}两个事项超过承诺时限，且未按规定向申请人说明原因。"
     inspection = services.inspection_record(
         actor=office,
         request=None,
         inspected_on=today - timedelta(days=6),
         subject="窗口服务作风与事项办理时效专项检查",
-        units=[dept.department, *Department.objects.filter(name="区城市管理局")],
-        findings=f"{dept.department.name}两个事项超过承诺时限，且未按规定向申请人说明原因；其余单位未发现问题。",
+        results=[(dept.department, "发现问题", problem_text)] + [(unit, "无问题", "") for unit in clear_units],
+        findings=f"共检查 {1 + len(clear_units)} 个单位的窗口服务和事项办理时效；"
+        f"{dept.department.name}发现问题，其余单位未发现问题。",
         result="通报批评",
     )
     with transaction.atomic():
@@ -102,37 +108,81 @@ def seed(stdout) -> None:
             actor=office,
             request=None,
             unit=dept.department,
-            title=f"关于{dept.department.name}审批事项超期办理情况的通报",
-            facts=inspection.findings,
-            requirement="请于 15 个工作日内完成整改，并将整改情况书面报区工改办。",
+            title=f"关于{dept.department.name}在窗口服务作风与事项办理时效专项检查中发现问题的通报",
+            facts=f"{today - timedelta(days=6):%Y年%m月%d日}，区工改办开展窗口服务作风与事项办理时效专项检查，"
+            f"发现{problem_text}",
+            requirement="请于 15 个工作日内完成整改，并将整改情况书面报区工改办。\n各成员单位要引以为戒，举一反三。",
             period_start=today - timedelta(days=45),
             period_end=today - timedelta(days=1),
             source="定期检查",
             inspection=inspection,
+            copy_to="区政府督查室、区政务服务管理办公室",
         )
     notice = services.notice_issue(actor=office, request=None, notice_id=notice.pk, version=notice.version)
+    # a notice of overdue matters: the matters go into its attached 逾期事项清单, not into the prose
+    start, end = today - timedelta(days=90), today
+    late = list(overdue_matters_of(dept.department, start, end)[:40])
+    if late:
+        with transaction.atomic():
+            listed = services.notice_draft(
+                actor=office,
+                request=None,
+                unit=dept.department,
+                title=f"关于{dept.department.name}审批事项逾期办理情况的通报",
+                facts=f"经查，{start:%Y年%m月%d日}至{end:%Y年%m月%d日}期间，{dept.department.name}承办的"
+                f"{len(late)}个审批事项未在承诺时限内办结，逐项情况见附件逾期事项清单。",
+                requirement=f"请{dept.department.name}逐项说明超期原因和办结时间，15 个工作日内书面报区工改办。",
+                period_start=start,
+                period_end=end,
+                source="逾期事项",
+                matters=late,
+            )
+        services.notice_issue(actor=office, request=None, notice_id=listed.pk, version=listed.version)
     escalation = services.escalation_create(
         actor=office,
         request=None,
         unit=dept.department,
-        reason="回访差评且定期检查发现超期，经通报后仍需督促整改，移送区督查办督办。",
-        referred_on=today,
+        reason="回访差评且定期检查发现超期，经通报后仍需督促整改，移送区政府督查室督办。",
+        referred_on=today - timedelta(days=3),
         owner="张审批",
         notices=[notice],
         visits=[bad] if bad else [],
     )
+    # the unit signs for the 督办单 and replies; the office records 区政府督查室's opinion
+    escalation = services.escalation_sign(actor=dept, request=None, escalation_id=escalation.pk,
+                                          version=escalation.version)  # fmt: skip
+    escalation = services.escalation_reply(actor=dept, request=None, escalation_id=escalation.pk,
+                                           version=escalation.version,
+                                           reply="已对两个超期事项逐件说明原因并办结，窗口实行首问负责和超期预警，"
+                                           "分管领导每周调度。")  # fmt: skip
+    services.escalation_opinion(actor=office, request=None, escalation_id=escalation.pk, version=escalation.version,
+                                opinion="回复基本可行；请补充超期事项的责任追究情况，整改结果以区工改办回访核实为准。",
+                                opinion_on=today)  # fmt: skip
     # the escalation's rectification: the unit reports, the office finds it not enough and sends it back
     sent_back = escalation.rectification
+    sent_back.refresh_from_db()
     sent_back = services.rectification_report(actor=dept, request=None, rectification_id=sent_back.pk,
                                               version=sent_back.version, measures="已组织窗口人员学习服务规范。",
                                               rectified_on=today)  # fmt: skip
     services.rectification_return(actor=office, request=None, rectification_id=sent_back.pk, version=sent_back.version,
                                   reason="措施只有学习，没有针对超期事项逐件说明原因和办结时间，请补充后重新填报。")  # fmt: skip
+    # a second 督办单, just issued: waiting for the unit to sign for it (on demo_dept's to-do list)
+    waiting_sign = services.escalation_create(
+        actor=office,
+        request=None,
+        unit=dept.department,
+        reason="窗口电话长期无人接听，回访差评后整改不到位，移送区政府督查室督办。",
+        referred_on=today,
+        owner="李窗口",
+        notices=[notice],
+        visits=[waiting] if waiting else [],
+    )
     states = Counter(Rectification.objects.values_list("status", flat=True))
     stdout.write(
         f"督查回访：抽样 1 次（{len(draw.population)} 个项目中抽取 {len(draw.sample)} 个），"
         f"整改 {sum(states.values())} 件（已办结 {states[Rectification.Status.CLOSED]}、"
         f"待回访核实 {states[Rectification.Status.RECTIFIED]}、整改中 {states[Rectification.Status.OPEN]}，"
         f"其中逾期 {Rectification.objects.overdue(today).count()}、退回重新整改 1），"
-        f"定期检查 1 次，通报 {notice.number}，督查督办 1 件"
+        f"定期检查 1 次（{1 + len(clear_units)} 个单位，{len(clear_units)} 个无问题），通报 {notice.number} 等，"
+        f"督办单 {escalation.number}（已签收、回复）、{waiting_sign.number}（待签收）"
     )

@@ -1,5 +1,10 @@
-"""The notice (通报) as a formal document: what its page preview and its PDF show, and the PDF kept as
-issued.
+"""The notice (通报) and the 督办单 (移送函) as formal documents: what their page previews and their PDFs
+show, and the PDFs kept as issued.
+
+A notice is circulated to every member unit (主送 "各成员单位", the list attached), with a 抄送 line (区政府
+督查室 unless the office changes it) in the 版记; its long lists (matters, visits, member units) go into
+attached tables (附件), never into the prose. A 督办单 goes to 区政府督查室, with the supervised unit in
+抄送; the unit signs for it and replies in the system.
 
 An issued notice never changes, and neither does its PDF. It is rendered when the notice is issued,
 right after the issuing transaction commits (so the year's notice number is not held locked while
@@ -14,19 +19,24 @@ top floor and nothing imports it; the issued document belongs with the notice, h
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
-from followups.models import Notice, NoticeFile
+from followups.models import SUPERVISION_OFFICE, Escalation, EscalationFile, Notice, NoticeFile
 from qinqing import files
+from qinqing.models import Department
 from qinqing.pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "followups/notice_print.html"
+ESCALATION_TEMPLATE = "followups/escalation_print.html"
+# the work plan that tells the office to refer units to 区政府督查室
+WORK_PLAN = "《工程建设项目“亲清帮办服务”工作方案》（江工改办〔2021〕10号）"
 ISSUER = "江北区工程建设项目审批制度改革工作领导小组办公室"
 # the issuer as the document's heading: two balanced lines on A4
 ISSUER_LINES = ("江北区工程建设项目审批制度改革", "工作领导小组办公室")
@@ -46,8 +56,104 @@ def cn_period(start: date, end: date) -> str:
     return cn_date(start) if start == end else f"{cn_date(start)}至{cn_date(end)}"
 
 
+# a word of two or more Chinese characters written twice in a row ("通报通报", "检查检查")
+_DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,}?)\1+")
+
+
+def doubled_words(text: str) -> list[str]:
+    """The doubled words of ``text`` ("检查检查情况" gives ["检查检查"])."""
+    return [match.group(0) for match in _DOUBLED.finditer(text or "")]
+
+
+def undouble(text: str) -> str:
+    """``text`` with each doubled word written once ("专项检查检查情况" gives "专项检查情况")."""
+    return _DOUBLED.sub(r"\1", text)
+
+
 def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def member_units() -> list[str]:
+    """The member units a notice is circulated to (主送): every active unit but the office itself."""
+    return list(
+        Department.objects.filter(is_active=True)
+        .exclude(kind=Department.Kind.OFFICE)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def recipients_of(notice: Notice) -> list[str]:
+    """Who the notice goes to: as issued (kept on the notice), or, for a draft, the member units today."""
+    return list(notice.recipients) if notice.status == Notice.Status.ISSUED and notice.recipients else member_units()
+
+
+def _pairs(names: list[str]) -> list[list[tuple[int, str]]]:
+    """The member units two to a row of the attached list: [(1, 甲), (2, 乙)], [(3, 丙)]."""
+    numbered = list(enumerate(names, 1))
+    return [numbered[i : i + 2] for i in range(0, len(numbered), 2)]
+
+
+def _matter_rows(notice: Notice) -> list[dict]:
+    rows = []
+    for pm in notice.matters.select_related("project", "matter").order_by("due_on", "id"):
+        outcome = f"{pm.finished_on:%Y-%m-%d} 办结" if pm.finished_on else f"未办结（{pm.status}）"
+        rows.append(
+            {
+                "project": pm.project.name,
+                "matter": pm.matter.name,
+                "accepted_on": f"{pm.accepted_on:%Y-%m-%d}" if pm.accepted_on else "—",
+                "due_on": f"{pm.due_on:%Y-%m-%d}" if pm.due_on else "—",
+                "outcome": outcome,
+            }
+        )
+    return rows
+
+
+def _visit_rows(notice: Notice) -> list[dict]:
+    rows = []
+    for visit in notice.visits.select_related("project").order_by("visited_at", "id"):
+        found = "；".join(part for part in (visit.problems_found, visit.comments) if part)
+        rows.append(
+            {
+                "visited_on": f"{timezone.localtime(visit.visited_at):%Y-%m-%d}" if visit.visited_at else "—",
+                "project": visit.project.name,
+                "method": visit.method or "—",
+                "ratings": [
+                    visit.overall or "—",
+                    visit.efficiency or "—",
+                    visit.competence or "—",
+                    visit.attitude or "—",
+                ],  # fmt: skip
+                "found": found or "—",
+            }
+        )
+    return rows
+
+
+def attachments_of(notice: Notice) -> list[dict]:
+    """The notice's attached tables, numbered in order: the overdue matters, the visits, and always last
+    the member units it is circulated to."""
+    attachments = []
+    matters = _matter_rows(notice)
+    if matters:
+        attachments.append({"kind": "matters", "title": "逾期事项清单", "rows": matters})
+    visits = _visit_rows(notice)
+    if visits:
+        attachments.append({"kind": "visits", "title": "回访情况表", "rows": visits})
+    recipients = recipients_of(notice)
+    attachments.append({"kind": "units", "title": "主送成员单位名单", "rows": _pairs(recipients),
+                        "count": len(recipients)})  # fmt: skip
+    for number, attachment in enumerate(attachments, 1):
+        attachment["number"] = number
+    return attachments
+
+
+def copy_to_of(text: str) -> str:
+    """The 抄送 line's organs, 顿号-separated, with no stray separators."""
+    parts = [part.strip() for part in text.replace("，", "、").replace(",", "、").split("、") if part.strip()]
+    return "、".join(parts)
 
 
 def context_of(notice: Notice) -> dict:
@@ -61,11 +167,47 @@ def context_of(notice: Notice) -> dict:
         "facts": paragraphs(notice.facts),
         "requirement": paragraphs(notice.requirement),
         "issued_on": cn_date(timezone.localtime(notice.issued_at).date()) if notice.issued_at else "",
+        "attachments": attachments_of(notice),
+        "copy_to": copy_to_of(notice.copy_to),
     }
 
 
 def filename_of(notice: Notice) -> str:
     return f"通报-江北工改通{notice.year}-{notice.serial}号.pdf"
+
+
+def escalation_context(escalation: Escalation) -> dict:
+    """The 督办单 (移送函) as a document: the page's preview and the PDF."""
+    rectification = escalation.rectification
+    evidence = []
+    for visit in escalation.visits.select_related("project").order_by("visited_at", "id"):
+        when = f"{timezone.localtime(visit.visited_at):%Y-%m-%d}" if visit.visited_at else "—"
+        rating = f"整体满意度“{visit.overall}”" if visit.overall else visit.status
+        found = f"；{visit.problems_found}" if visit.problems_found else ""
+        evidence.append(("回访", when, f"“{visit.project.name}”回访：{rating}{found}"))
+    for pm in escalation.matters.select_related("project", "matter").order_by("due_on", "id"):
+        outcome = f"{pm.finished_on:%Y-%m-%d} 办结" if pm.finished_on else f"未办结（{pm.status}）"
+        due = f"{pm.due_on:%Y-%m-%d}" if pm.due_on else "—"
+        evidence.append(("逾期事项", due, f"“{pm.project.name}”{pm.matter.name}：应于 {due} 办结，{outcome}"))
+    for notice in escalation.notices.order_by("issued_at", "id"):
+        issued = f"{timezone.localtime(notice.issued_at):%Y-%m-%d}" if notice.issued_at else "—"
+        evidence.append(("通报", issued, f"{notice.number}《{notice.title}》"))
+    return {
+        "e": escalation,
+        "issuer": ISSUER,
+        "issuer_lines": ISSUER_LINES,
+        "work_plan": WORK_PLAN,
+        "reason": paragraphs(escalation.reason),
+        "evidence": evidence,
+        "due_on": cn_date(rectification.due_on),
+        "owner": rectification.owner,
+        "issued_on": cn_date(escalation.referred_on),
+        "supervision_office": escalation.referred_to or SUPERVISION_OFFICE,
+    }
+
+
+def escalation_filename(escalation: Escalation) -> str:
+    return f"督办单-江北工改督{escalation.year}-{escalation.serial}号.pdf"
 
 
 digest = files.digest
@@ -96,6 +238,45 @@ def keep(notice_id: int) -> NoticeFile:
             )
 
 
+def keep_escalation(escalation_id: int) -> EscalationFile:
+    """The kept 督办单 PDF: rendered and stored the first time, returned as kept after (row locked, as
+    ``keep``)."""
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update()
+            .select_related("unit", "rectification")
+            .get(pk=escalation_id)  # fmt: skip
+        )
+        if not escalation.serial:
+            raise ValueError("该督查督办没有编号，没有督办单。")
+        document = EscalationFile.objects.filter(escalation=escalation).first()
+        if document is not None:
+            return document
+        content = render_pdf(ESCALATION_TEMPLATE, escalation_context(escalation))
+        name = f"escalations/{escalation.year}/{escalation.year}-{escalation.serial}-{secrets.token_hex(6)}.pdf"
+        with files.kept("escalations", "", ".pdf", content, name=name) as stored:
+            return EscalationFile.objects.create(
+                escalation=escalation,
+                file=stored,
+                filename=escalation_filename(escalation),
+                size=len(content),
+                sha256=digest(content),
+            )
+
+
+def keep_escalation_after_issue(escalation_id: int) -> None:
+    """Keep the 督办单 once the referral has committed (else at its first download)."""
+
+    def _keep() -> None:
+        try:
+            keep_escalation(escalation_id)
+        except Exception:
+            logger.exception("escalation %s: the 督办单 could not be kept at issue; kept at first download",
+                             escalation_id)  # fmt: skip
+
+    transaction.on_commit(_keep)
+
+
 def keep_after_issue(notice_id: int) -> None:
     """Keep the PDF once the issuing transaction has committed (the issue stands even if this fails:
     the first download renders and keeps it then)."""
@@ -109,6 +290,6 @@ def keep_after_issue(notice_id: int) -> None:
     transaction.on_commit(_keep)
 
 
-def read(document: NoticeFile) -> bytes:
+def read(document: NoticeFile | EscalationFile) -> bytes:
     """The kept bytes; ``KeptFileError`` if the file is gone or altered."""
     return files.read_checked(document.file.name, document.sha256)

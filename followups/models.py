@@ -13,6 +13,11 @@ from simple_history.models import HistoricalRecords
 from projects.models import Project, ProjectMatter, Stage
 from qinqing.models import AppendOnlyModel, Department
 
+# the district supervision office, named as in the work plan (江工改办〔2021〕10号)
+SUPERVISION_OFFICE = "区政府督查室"
+# a notice's 抄送 unless the office changes it
+COPY_TO = SUPERVISION_OFFICE
+
 
 class Rating(models.TextChoices):
     """The national 好差评 five levels, best first."""
@@ -186,6 +191,37 @@ class Inspection(models.Model):
         return f"{self.inspected_on:%Y-%m-%d} {self.subject}"
 
 
+class InspectionResult(models.Model):
+    """What an inspection found at one inspected unit: 无问题, or 发现问题 with the problem. A notice
+    drafted from the inspection cites only the unit's own problem; a unit with none is never criticised."""
+
+    class Outcome(models.TextChoices):
+        CLEAR = "无问题", "无问题"
+        FOUND = "发现问题", "发现问题"
+
+    inspection = models.ForeignKey(Inspection, verbose_name="检查", on_delete=models.PROTECT, related_name="results")
+    unit = models.ForeignKey(Department, verbose_name="被检查单位", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField("检查结果", max_length=4, choices=Outcome.choices)
+    problem = models.TextField("发现的问题", max_length=1000, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定期检查单位结果"
+        ordering = ["inspection", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "unit"], name="inspection_result_once"),
+            models.CheckConstraint(
+                condition=(models.Q(outcome="无问题") & models.Q(problem=""))
+                | (models.Q(outcome="发现问题") & ~models.Q(problem="")),
+                name="inspection_result_problem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}：{self.outcome}"
+
+
 class Notice(models.Model):
     """A notice (通报) about one unit: drafted, then issued with a number; issued notices never change."""
 
@@ -211,6 +247,12 @@ class Notice(models.Model):
         Inspection, verbose_name="相关检查", on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
     )
     matters = models.ManyToManyField(ProjectMatter, verbose_name="相关事项", blank=True, related_name="+")
+    copy_to = models.CharField(
+        "抄送", max_length=200, blank=True, default=COPY_TO, help_text="多个机关用顿号分隔，例如：区政府督查室。"
+    )
+    recipients = models.JSONField(
+        "主送单位", default=list, blank=True, help_text="印发时的全部成员单位（名称），草稿时为空。"
+    )
     status = models.CharField("状态", max_length=3, choices=Status.choices, default=Status.DRAFT)
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
     serial = models.PositiveIntegerField("序号", null=True, blank=True)
@@ -378,7 +420,9 @@ class Rectification(models.Model):
 
 
 class Escalation(models.Model):
-    """A unit referred to the district supervision office (督查督办), followed until its rectification closes."""
+    """A unit referred to the district supervision office (督查督办) by a numbered 督办单 (移送函): the
+    unit signs for it (签收) and replies; the office records the 督查室's opinion on its behalf; followed
+    until its rectification closes."""
 
     class Status(models.TextChoices):
         OPEN = "督办中", "督办中"
@@ -390,9 +434,25 @@ class Escalation(models.Model):
     matters = models.ManyToManyField(ProjectMatter, verbose_name="证据：事项", blank=True, related_name="+")
     notices = models.ManyToManyField(Notice, verbose_name="证据：通报", blank=True, related_name="escalations")
     referred_on = models.DateField("移送日期")
-    referred_to = models.CharField("移送机关", max_length=50, default="区督查办")
+    referred_to = models.CharField("移送机关", max_length=50, default=SUPERVISION_OFFICE)
     rectification = models.OneToOneField(
         Rectification, verbose_name="整改", on_delete=models.PROTECT, related_name="escalation"
+    )
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("序号", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        "qinqing.User", verbose_name="签收人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    reply = models.TextField("办理情况回复", max_length=2000, blank=True)
+    replied_by = models.ForeignKey(
+        "qinqing.User", verbose_name="回复人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replied_at = models.DateTimeField("回复时间", null=True, blank=True)
+    opinion = models.TextField("督查室意见", max_length=1000, blank=True)
+    opinion_on = models.DateField("意见日期", null=True, blank=True)
+    opinion_by = models.ForeignKey(
+        "qinqing.User", verbose_name="意见录入人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status = models.CharField("状态", max_length=3, choices=Status.choices, default=Status.OPEN)
     outcome = models.TextField("办结情况", max_length=1000, blank=True)
@@ -406,6 +466,51 @@ class Escalation(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "督查督办"
         ordering = ["-referred_on", "-id"]
+        indexes = [
+            # a unit's to-do list: its open 督办单 not yet signed for or replied to
+            models.Index(fields=["unit", "status"], name="escalation_unit_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "serial"], name="escalation_unique_number"),
+            models.CheckConstraint(
+                condition=models.Q(replied_at__isnull=True) | models.Q(signed_at__isnull=False),
+                name="escalation_reply_after_signing",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"督查督办：{self.unit}（{self.status}）"
+        return f"{self.number or '督查督办'}：{self.unit}（{self.status}）"
+
+    @property
+    def number(self) -> str:
+        return f"江北工改督〔{self.year}〕{self.serial}号" if self.serial else ""
+
+    @property
+    def waiting_for(self) -> str:
+        """What the supervised unit still owes: 待签收, 待回复, or nothing."""
+        if self.status != self.Status.OPEN:
+            return ""
+        if self.signed_at is None:
+            return "待签收"
+        return "" if self.replied_at else "待回复"
+
+
+class EscalationFile(AppendOnlyModel):
+    """The 督办单 (移送函) PDF of an escalation, kept as issued (``followups.documents``)."""
+
+    append_only_label = "督办单印发文件"
+
+    escalation = models.OneToOneField(
+        Escalation, verbose_name="督查督办", on_delete=models.PROTECT, related_name="document"
+    )
+    file = models.FileField("文件", upload_to="escalations/%Y/", max_length=300)
+    filename = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    kept_at = models.DateTimeField("存档时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "督办单印发文件"
+
+    def __str__(self) -> str:
+        return self.filename

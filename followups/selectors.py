@@ -67,7 +67,9 @@ def notices_for(user) -> QuerySet[Notice]:
 
 
 def escalations_for(user) -> QuerySet[Escalation]:
-    rows = Escalation.objects.select_related("unit", "rectification", "created_by")
+    rows = Escalation.objects.select_related(
+        "unit", "rectification", "created_by", "signed_by", "replied_by", "opinion_by"
+    )
     if is_office(user):
         return rows
     unit = unit_of(user)

@@ -18,7 +18,19 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from followups import documents
-from followups.models import BAD_RATINGS, DIMENSIONS, Draw, Escalation, Inspection, Notice, Rating, Rectification, Visit
+from followups.models import (
+    BAD_RATINGS,
+    DIMENSIONS,
+    SUPERVISION_OFFICE,
+    Draw,
+    Escalation,
+    Inspection,
+    InspectionResult,
+    Notice,
+    Rating,
+    Rectification,
+    Visit,
+)
 from projects import timeline
 from projects.models import Project, ProjectMatter, Stage
 from projects.timeline import Kind
@@ -29,6 +41,61 @@ from qinqing.services import lock_for_update
 from qinqing.workdays import add_workdays
 
 MAX_SAMPLE = 500
+
+
+# ---------------------------------------------------------------------------------------------
+# What the audit log shows of a record: its fields by their Chinese names, as people read them
+
+
+def _readable(value) -> str | int | None:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, User):
+        return value.name or value.get_username()
+    if isinstance(value, Department):
+        return value.name
+    return str(value)
+
+
+def snapshot(obj, fields: tuple[str, ...]) -> dict:
+    """``obj``'s ``fields`` as {verbose name: readable value}: a choice by its label, a date as
+    yyyy-mm-dd, a time in local time, a person or unit by name (never an id); a many-to-many field as
+    its items' names joined by 、. The audit log's before and after."""
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            value = "、".join(str(item) for item in getattr(obj, name).all()) if obj.pk else ""
+        elif field.choices:
+            value = getattr(obj, f"get_{name}_display")() if getattr(obj, name) else ""
+        else:
+            value = _readable(getattr(obj, name))
+        values[str(field.verbose_name)] = value
+    return values
+
+
+def _audit_changes(*, actor, request, obj, before: dict, fields: tuple[str, ...]) -> None:
+    audit.record_changes(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=obj,
+                         before=before, after=snapshot(obj, fields))  # fmt: skip
+
+
+VISIT_FIELDS = ("status", "method", "respondent", "visited_at", "overall", "efficiency", "competence", "attitude",
+                "comments", "problems_found", "unit", "recorded_by")  # fmt: skip
+RECTIFICATION_FIELDS = ("status", "unit", "owner", "problem", "opened_on", "due_on", "measures", "rectified_on",
+                        "rectified_by", "callback", "callback_on", "callback_rating", "closing_check", "closed_on",
+                        "closed_by")  # fmt: skip
+NOTICE_FIELDS = ("title", "unit", "source", "period_start", "period_end", "facts", "requirement", "copy_to",
+                 "visits", "matters", "inspection", "status", "issued_at", "issued_by")  # fmt: skip
+ESCALATION_FIELDS = ("unit", "reason", "referred_on", "referred_to", "signed_by", "signed_at", "reply", "replied_by",
+                     "replied_at", "opinion", "opinion_on", "opinion_by", "status", "outcome", "closed_on")  # fmt: skip
 
 # ---------------------------------------------------------------------------------------------
 # The random draw of projects to visit (抽样)
@@ -222,6 +289,7 @@ def visit_record(
         raise ValidationError(
             "评价为不满意、非常不满意或发现问题时，须选择问题涉及单位并填写整改责任人。", code="owner_required"
         )
+    before = snapshot(visit, VISIT_FIELDS)
     visit.status = status
     visit.method = method
     visit.respondent = respondent.strip()
@@ -244,17 +312,11 @@ def visit_record(
     else:
         summary = f"回访未能联系上申请人（{method}）"
     timeline.record(visit.project, Kind.VISIT, actor, summary, occurred_at=visited_at, unit=visit.unit, obj=visit)
-    audit.record(
-        action=AuditEntry.Action.UPDATE,
-        actor=actor,
-        request=request,
-        obj=visit,
-        after={
-            "状态": status,
-            **dict(visit.ratings),
-            "受访人电话": mask_phone(visit.respondent_phone),
-        },
-    )
+    after = snapshot(visit, VISIT_FIELDS)
+    after["受访人电话"] = mask_phone(visit.respondent_phone)
+    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=visit,
+                 before={k: v for k, v in before.items() if after.get(k) != v},
+                 after={k: v for k, v in after.items() if before.get(k) != v})  # fmt: skip
     if opens:
         reasons = [f"{label}{value}" for label, value in visit.ratings if value in BAD_RATINGS]
         problem = "；".join(
@@ -323,7 +385,8 @@ def rectification_open(
             unit=unit,
             obj=rectification,
         )
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=rectification)
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=rectification,
+                 after=snapshot(rectification, ("source", "unit", "owner", "problem", "opened_on", "due_on")))  # fmt: skip
     return rectification
 
 
@@ -347,6 +410,7 @@ def rectification_report(
         raise ValidationError("整改完成日期不能晚于今天。", code="future")
     if rectified_on < rectification.opened_on:
         raise ValidationError("整改完成日期不能早于下发日期。", code="early")
+    before = snapshot(rectification, RECTIFICATION_FIELDS)
     rectification.status = Rectification.Status.RECTIFIED
     rectification.measures = measures.strip()
     rectification.rectified_on = rectified_on
@@ -354,8 +418,7 @@ def rectification_report(
     rectification.version += 1
     rectification.save()
     _rectification_timeline(rectification, actor, f"整改情况已填报：{rectification.measures[:60]}")
-    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=rectification,
-                 after={"状态": rectification.status})  # fmt: skip
+    _audit_changes(actor=actor, request=request, obj=rectification, before=before, fields=RECTIFICATION_FIELDS)
     return rectification
 
 
@@ -375,6 +438,7 @@ def rectification_return(
     if rectification.rectified_by_id:
         earlier += f"，填报人 {rectification.rectified_by.name}"
     marker = f"\n【退回 {timezone.localdate():%Y-%m-%d}】{reason.strip()}（{earlier}）"
+    before = snapshot(rectification, RECTIFICATION_FIELDS)
     # the report sent back no longer stands: not rectified any more, overdue once past the deadline;
     # its text stays above the marker, its date and author in the marker, the history and the dossier
     rectification.status = Rectification.Status.OPEN
@@ -384,9 +448,9 @@ def rectification_return(
     rectification.version += 1
     rectification.save()
     _rectification_timeline(rectification, actor, f"整改被退回：{reason.strip()[:60]}")
-    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=rectification,
-                 before={"状态": Rectification.Status.RECTIFIED, "整改完成日期": earlier_on},
-                 after={"状态": rectification.status, "退回原因": reason.strip()})  # fmt: skip
+    audit.record_changes(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=rectification,
+                         before={**before, "退回原因": ""},
+                         after={**snapshot(rectification, RECTIFICATION_FIELDS), "退回原因": reason.strip()})  # fmt: skip
     return rectification
 
 
@@ -416,6 +480,7 @@ def rectification_close(
         raise ValidationError("请填写办结核查意见。", code="check_required")
     if callback_rating in BAD_RATINGS:
         raise ValidationError("申请人回访仍不满意，不能办结；请退回责任单位继续整改。", code="still_unhappy")
+    before = snapshot(rectification, RECTIFICATION_FIELDS)
     rectification.status = Rectification.Status.CLOSED
     rectification.callback = callback.strip()
     rectification.callback_on = callback_on
@@ -428,8 +493,7 @@ def rectification_close(
     _rectification_timeline(
         rectification, actor, f"整改办结：回访申请人{callback_rating or ''}，{closing_check.strip()[:50]}"
     )
-    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=rectification,
-                 after={"状态": rectification.status})  # fmt: skip
+    _audit_changes(actor=actor, request=request, obj=rectification, before=before, fields=RECTIFICATION_FIELDS)
     return rectification
 
 
@@ -451,25 +515,63 @@ def inspection_record(
     request: HttpRequest | None,
     inspected_on: date,
     subject: str,
-    units: list[Department],
+    results: list[tuple[Department, str, str]],
     findings: str,
     result: str,
 ) -> Inspection:
+    """Record an inspection with each inspected unit's own result: (unit, 无问题 or 发现问题, the problem).
+    The overall result agrees with them: 合格 only when no unit has a problem, and not 合格 when one has."""
     if inspected_on > timezone.localdate():
         raise ValidationError("检查日期不能晚于今天。", code="future")
-    if not units:
-        raise ValidationError("请选择至少一个被检查单位。", code="units")
+    if not results:
+        raise ValidationError("请选择至少一个被检查单位，并逐个填写检查结果。", code="units")
     if result not in Inspection.Result.values:
         raise ValidationError("请选择检查结果。", code="result")
+    if len({unit.pk for unit, _, _ in results}) != len(results):
+        raise ValidationError("同一单位只能登记一个检查结果。", code="unit_twice")
+    cleaned = []
+    for unit, outcome, problem in results:
+        problem = (problem or "").strip()
+        if outcome not in InspectionResult.Outcome.values:
+            raise ValidationError(f"请为{unit.name}选择检查结果：无问题或发现问题。", code="outcome")
+        if outcome == InspectionResult.Outcome.FOUND and not problem:
+            raise ValidationError(f"{unit.name}选择了“发现问题”，请写明发现的问题。", code="problem")
+        if outcome == InspectionResult.Outcome.CLEAR and problem:
+            raise ValidationError(f"{unit.name}选择了“无问题”，不应填写问题；有问题请选择“发现问题”。",
+                                  code="clear_with_problem")  # fmt: skip
+        cleaned.append((unit, outcome, problem[:1000]))
+    found = [unit for unit, outcome, _ in cleaned if outcome == InspectionResult.Outcome.FOUND]
+    if found and result == Inspection.Result.PASSED:
+        raise ValidationError("有单位发现问题，检查结果不能为“合格”。", code="passed_with_problems")
+    if not found and result != Inspection.Result.PASSED:
+        raise ValidationError("各被检查单位均无问题，检查结果应为“合格”。", code="criticised_without_problems")
     inspection = Inspection.objects.create(
         inspected_on=inspected_on, subject=subject.strip(), findings=findings.strip(), result=result, recorded_by=actor
     )
-    inspection.units.set(units)
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=inspection)
+    inspection.units.set([unit for unit, _, _ in cleaned])
+    InspectionResult.objects.bulk_create(
+        InspectionResult(inspection=inspection, unit=unit, outcome=outcome, problem=problem)
+        for unit, outcome, problem in cleaned
+    )
+    audit.record(
+        action=AuditEntry.Action.CREATE,
+        actor=actor,
+        request=request,
+        obj=inspection,
+        after={
+            "检查日期": f"{inspected_on:%Y-%m-%d}",
+            "检查事项": inspection.subject,
+            "检查结果": inspection.get_result_display(),
+            "各单位结果": "；".join(
+                f"{unit.name}：{outcome}" + (f"（{problem[:40]}）" if problem else "")
+                for unit, outcome, problem in cleaned
+            ),
+        },
+    )
     return inspection
 
 
-def _check_notice(unit, period_start, period_end, visits, matters) -> None:
+def _check_notice(unit, period_start, period_end, visits, matters, title: str = "") -> None:
     if unit is None:
         raise ValidationError("请选择被通报单位。", code="unit")
     if period_end < period_start:
@@ -478,6 +580,9 @@ def _check_notice(unit, period_start, period_end, visits, matters) -> None:
         raise ValidationError("所选回访涉及的是其他单位。", code="visit_unit")
     if any(pm.unit_id != unit.pk for pm in matters):
         raise ValidationError("所选事项不属于被通报单位。", code="matter_unit")
+    doubled = documents.doubled_words(title)
+    if doubled:
+        raise ValidationError(f"标题中“{doubled[0]}”重复了，请修改。", code="title_doubled")
 
 
 @transaction.atomic
@@ -495,11 +600,17 @@ def notice_draft(
     visits: list[Visit] = (),
     inspection: Inspection | None = None,
     matters: list[ProjectMatter] = (),
+    copy_to: str = SUPERVISION_OFFICE,
 ) -> Notice:
-    """Draft a notice about one unit, from a visit, an inspection or overdue matters."""
-    _check_notice(unit, period_start, period_end, visits, matters)
-    if inspection is not None and not inspection.units.filter(pk=unit.pk).exists():
-        raise ValidationError("被通报单位不在该次检查的被检查单位中。", code="inspection_unit")
+    """Draft a notice about one unit, from a visit, an inspection or overdue matters; circulated to the
+    member units with ``copy_to`` (区政府督查室 by default) in 抄送."""
+    _check_notice(unit, period_start, period_end, visits, matters, title)
+    if inspection is not None:
+        own = inspection.results.filter(unit=unit).first()
+        if own is None:
+            raise ValidationError("被通报单位不在该次检查的被检查单位中。", code="inspection_unit")
+        if own.outcome != InspectionResult.Outcome.FOUND:
+            raise ValidationError(f"{unit.name}在这次检查中无问题，不能据此通报。", code="inspection_clear")
     notice = Notice.objects.create(
         unit=unit,
         title=title.strip(),
@@ -509,11 +620,13 @@ def notice_draft(
         period_end=period_end,
         source=source,
         inspection=inspection,
+        copy_to=documents.copy_to_of(copy_to),
         drafted_by=actor,
     )
     notice.visits.set(visits)
     notice.matters.set(matters)
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=notice)
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=notice,
+                 after=snapshot(notice, NOTICE_FIELDS[:-3]))  # fmt: skip
     return notice
 
 
@@ -531,38 +644,41 @@ def notice_update(
     period_end: date,
     visits: list[Visit] = (),
     matters: list[ProjectMatter] = (),
+    copy_to: str | None = None,
 ) -> Notice:
     notice = lock_for_update(Notice, notice_id, version=version)
     if notice.status != Notice.Status.DRAFT:
         raise ValidationError("已印发的通报不能修改。", code="issued")
-    _check_notice(notice.unit, period_start, period_end, visits, matters)
-    before = {"标题": notice.title, "通报事实": notice.facts, "整改要求": notice.requirement}
+    _check_notice(notice.unit, period_start, period_end, visits, matters, title)
+    before = snapshot(notice, NOTICE_FIELDS)
     notice.title, notice.facts, notice.requirement = title.strip(), facts.strip(), requirement.strip()
     notice.period_start, notice.period_end = period_start, period_end
+    if copy_to is not None:
+        notice.copy_to = documents.copy_to_of(copy_to)
     notice.version += 1
     notice.save()
     notice.visits.set(visits)
     notice.matters.set(matters)
-    audit.record_changes(
-        action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=notice, before=before,
-        after={"标题": notice.title, "通报事实": notice.facts, "整改要求": notice.requirement},
-    )  # fmt: skip
+    _audit_changes(actor=actor, request=request, obj=notice, before=before, fields=NOTICE_FIELDS)
     return notice
 
 
 @transaction.atomic
 def notice_issue(*, actor: User, request: HttpRequest | None, notice_id: int, version: int) -> Notice:
-    """Issue a draft: it gets the year's next number (江北工改通〔2026〕3号) and never changes again;
-    the dossiers of the projects it concerns record it; its PDF is kept as issued once this commits."""
+    """Issue a draft: it gets the year's next number (江北工改通〔2026〕3号) and never changes again; the
+    member units it is circulated to are kept with it; the dossiers of the projects it concerns record
+    it; its PDF is kept as issued once this commits."""
     notice = lock_for_update(Notice, notice_id, version=version)
     if notice.status != Notice.Status.DRAFT:
         raise ValidationError(f"该通报已印发（{notice.number}）。", code="issued")
+    before = snapshot(notice, ("status", "issued_at", "issued_by"))
     now = timezone.localtime()
     notice.year = now.year
     notice.serial = Counter.next("notice", now.year)
     notice.status = Notice.Status.ISSUED
     notice.issued_at = now
     notice.issued_by = actor
+    notice.recipients = documents.member_units()
     notice.version += 1
     notice.save()
     projects = {v.project for v in notice.visits.select_related("project")}
@@ -570,14 +686,15 @@ def notice_issue(*, actor: User, request: HttpRequest | None, notice_id: int, ve
     for project in sorted(projects, key=lambda p: p.pk):
         timeline.record(project, Kind.NOTICE, actor, f"{notice.number} 通报{notice.unit.name}：{notice.title}",
                         unit=notice.unit, obj=notice)  # fmt: skip
-    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=notice,
-                 after={"状态": notice.status, "文号": notice.number})  # fmt: skip
+    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=notice, before=before,
+                 after={**snapshot(notice, ("status", "issued_at", "issued_by")), "文号": notice.number,
+                        "主送": f"各成员单位（{len(notice.recipients)} 个）", "抄送": notice.copy_to})  # fmt: skip
     documents.keep_after_issue(notice.pk)
     return notice
 
 
 # ---------------------------------------------------------------------------------------------
-# Referring a unit to the district supervision office (督查督办)
+# Referring a unit to 区政府督查室 (督查督办): the numbered 督办单, signed for and replied to by the unit
 
 
 @transaction.atomic
@@ -588,14 +705,16 @@ def escalation_create(
     unit: Department | None,
     reason: str,
     referred_on: date,
-    referred_to: str = "区督查办",
+    referred_to: str = SUPERVISION_OFFICE,
     owner: str,
     visits: list[Visit] = (),
     matters: list[ProjectMatter] = (),
     notices: list[Notice] = (),
     workdays: int | None = None,
 ) -> Escalation:
-    """Refer a unit to the district supervision office, with the evidence and a rectification to follow."""
+    """Refer a unit to 区政府督查室 with the evidence: the 督办单 (移送函) gets the year's next number
+    (江北工改督〔2026〕N号, under the counter's row lock: never two alike, never a gap), its PDF is kept
+    once this commits, and a rectification follows."""
     if unit is None:
         raise ValidationError("请选择被督办单位。", code="unit")
     if not reason.strip():
@@ -617,12 +736,15 @@ def escalation_create(
         problem=reason,
         workdays=workdays,
     )
+    year = timezone.localdate().year
     escalation = Escalation.objects.create(
         unit=unit,
         reason=reason.strip(),
         referred_on=referred_on,
-        referred_to=referred_to.strip() or "区督查办",
+        referred_to=referred_to.strip() or SUPERVISION_OFFICE,
         rectification=rectification,
+        year=year,
+        serial=Counter.next("escalation", year),
         created_by=actor,
     )
     escalation.visits.set(visits)
@@ -630,9 +752,94 @@ def escalation_create(
     escalation.notices.set(notices)
     projects = {v.project for v in visits} | {pm.project for pm in matters}
     for project in sorted(projects, key=lambda p: p.pk):
-        timeline.record(project, Kind.ESCALATION, actor, f"{unit.name}移送{escalation.referred_to}督查督办：{reason[:60]}",
+        timeline.record(project, Kind.ESCALATION, actor,
+                        f"{escalation.number} {unit.name}移送{escalation.referred_to}督查督办：{reason[:60]}",
                         unit=unit, obj=escalation)  # fmt: skip
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=escalation)
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, request=request, obj=escalation,
+                 after={"督办单编号": escalation.number,
+                        **snapshot(escalation, ("unit", "reason", "referred_on", "referred_to", "visits", "matters",
+                                                "notices"))})  # fmt: skip
+    documents.keep_escalation_after_issue(escalation.pk)
+    return escalation
+
+
+def _supervised_unit_only(actor: User, escalation: Escalation) -> None:
+    from followups.selectors import unit_of
+
+    if unit_of(actor) != escalation.unit_id:
+        raise ValidationError(f"只有{escalation.unit.name}的人员可以签收、回复这份督办单。", code="not_unit")
+
+
+@transaction.atomic
+def escalation_sign(*, actor: User, request: HttpRequest | None, escalation_id: int, version: int) -> Escalation:
+    """The supervised unit signs for the 督办单 (签收): who and when, once."""
+    escalation = lock_for_update(Escalation, escalation_id, version=version)
+    _supervised_unit_only(actor, escalation)
+    if escalation.signed_at is not None:
+        raise ValidationError(
+            f"该督办单已由{escalation.signed_by.name}于{timezone.localtime(escalation.signed_at):%Y-%m-%d %H:%M}签收。",
+            code="signed",
+        )
+    if escalation.status != Escalation.Status.OPEN:
+        raise ValidationError("该督办已办结，无需签收。", code="closed")
+    before = snapshot(escalation, ESCALATION_FIELDS)
+    escalation.signed_by = actor
+    escalation.signed_at = timezone.now()
+    escalation.version += 1
+    escalation.save()
+    _audit_changes(actor=actor, request=request, obj=escalation, before=before, fields=ESCALATION_FIELDS)
+    return escalation
+
+
+@transaction.atomic
+def escalation_reply(
+    *, actor: User, request: HttpRequest | None, escalation_id: int, version: int, reply: str
+) -> Escalation:
+    """The supervised unit replies in the system (办理情况回复), after signing; it may amend its reply
+    until 区政府督查室's opinion is recorded."""
+    escalation = lock_for_update(Escalation, escalation_id, version=version)
+    _supervised_unit_only(actor, escalation)
+    if escalation.status != Escalation.Status.OPEN:
+        raise ValidationError("该督办已办结，不能再回复。", code="closed")
+    if escalation.signed_at is None:
+        raise ValidationError("请先签收督办单，再回复办理情况。", code="not_signed")
+    if escalation.opinion:
+        raise ValidationError("区政府督查室已就回复提出意见，回复不能再修改。", code="opinion_given")
+    if not reply.strip():
+        raise ValidationError("请填写办理情况回复。", code="reply")
+    before = snapshot(escalation, ESCALATION_FIELDS)
+    escalation.reply = reply.strip()
+    escalation.replied_by = actor
+    escalation.replied_at = timezone.now()
+    escalation.version += 1
+    escalation.save()
+    _audit_changes(actor=actor, request=request, obj=escalation, before=before, fields=ESCALATION_FIELDS)
+    return escalation
+
+
+@transaction.atomic
+def escalation_opinion(
+    *, actor: User, request: HttpRequest | None, escalation_id: int, version: int, opinion: str, opinion_on: date
+) -> Escalation:
+    """The office records 区政府督查室's opinion on the unit's reply, on the 督查室's behalf."""
+    escalation = lock_for_update(Escalation, escalation_id, version=version)
+    if escalation.status != Escalation.Status.OPEN:
+        raise ValidationError("该督办已办结，不能再录入意见。", code="closed")
+    if escalation.replied_at is None:
+        raise ValidationError("被督办单位回复后，才能录入区政府督查室意见。", code="not_replied")
+    if not opinion.strip():
+        raise ValidationError("请填写区政府督查室意见。", code="opinion")
+    if opinion_on > timezone.localdate():
+        raise ValidationError("意见日期不能晚于今天。", code="future")
+    if opinion_on < escalation.referred_on:
+        raise ValidationError("意见日期不能早于移送日期。", code="early")
+    before = snapshot(escalation, ESCALATION_FIELDS)
+    escalation.opinion = opinion.strip()
+    escalation.opinion_on = opinion_on
+    escalation.opinion_by = actor
+    escalation.version += 1
+    escalation.save()
+    _audit_changes(actor=actor, request=request, obj=escalation, before=before, fields=ESCALATION_FIELDS)
     return escalation
 
 
@@ -640,21 +847,24 @@ def escalation_create(
 def escalation_close(
     *, actor: User, request: HttpRequest | None, escalation_id: int, version: int, outcome: str
 ) -> Escalation:
-    """Close a referral once its rectification is closed (callback made, checked)."""
+    """Close a referral once the unit has signed for and replied to the 督办单 and its rectification is
+    closed (callback made, checked)."""
     escalation = lock_for_update(Escalation, escalation_id, version=version)
     if escalation.status != Escalation.Status.OPEN:
         raise ValidationError("该督办已办结。", code="closed")
+    if escalation.replied_at is None:
+        raise ValidationError(f"{escalation.unit.name}尚未签收并回复督办单，不能办结督办。", code="not_replied")
     if escalation.rectification.status != Rectification.Status.CLOSED:
         raise ValidationError(
             "督办对应的整改尚未办结（须整改、回访核实后办结），不能结束督办。", code="open_rectification"
         )
     if not outcome.strip():
         raise ValidationError("请填写办结情况。", code="outcome")
+    before = snapshot(escalation, ESCALATION_FIELDS)
     escalation.status = Escalation.Status.CLOSED
     escalation.outcome = outcome.strip()
     escalation.closed_on = timezone.localdate()
     escalation.version += 1
     escalation.save()
-    audit.record(action=AuditEntry.Action.UPDATE, actor=actor, request=request, obj=escalation,
-                 after={"状态": escalation.status})  # fmt: skip
+    _audit_changes(actor=actor, request=request, obj=escalation, before=before, fields=ESCALATION_FIELDS)
     return escalation

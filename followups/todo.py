@@ -2,16 +2,18 @@
 
 The reform office: planned visits to make, rectifications to call back and close, rectifications
 overdue. A unit's staff: their unit's rectifications waiting for measures (a report sent back among
-them) and the notices issued about their unit lately, to read and act on."""
+them), the 督办单 their unit has not yet signed for or replied to, and the notices issued about their
+unit lately, to read and act on. The office also sees the replies waiting for 区政府督查室's opinion."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from followups.models import Notice, Rectification, Visit
+from followups.models import Escalation, Notice, Rectification, Visit
 from qinqing.roles import Role, user_roles
 from windows.todo import Item, Spec
 
@@ -63,7 +65,32 @@ def followup_specs(user, today: date) -> list[Spec]:
                 f"{reverse('followups:rectification_list')}?overdue=1",
             )
         )
+        specs.append(
+            Spec(
+                "escalation_opinions",
+                "待录入督查室意见的督办单",
+                Escalation.objects.filter(status=Escalation.Status.OPEN, replied_at__isnull=False, opinion="")
+                .select_related("unit")
+                .order_by("replied_at", "id"),
+                lambda e: Item(f"{e.number} {e.unit.name}已回复", reverse("followups:escalation_detail", args=[e.pk])),
+                f"{reverse('followups:escalation_list')}?status=open",
+            )
+        )
     if Role.DEPARTMENT in roles and user.department_id:
+        specs.append(
+            Spec(
+                "unit_escalations",
+                "待签收、回复的督办单",
+                Escalation.objects.filter(unit_id=user.department_id, status=Escalation.Status.OPEN)
+                .filter(Q(signed_at__isnull=True) | Q(replied_at__isnull=True))
+                .order_by("referred_on", "id"),
+                lambda e: Item(
+                    f"{e.number}（{e.waiting_for}）{e.reason[:30]}",
+                    reverse("followups:escalation_detail", args=[e.pk]),
+                ),
+                f"{reverse('followups:escalation_list')}?status=open",
+            )
+        )
         specs.append(
             Spec(
                 "unit_rectifications",

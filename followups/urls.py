@@ -22,6 +22,10 @@ urlpatterns = [
     path("escalations/new", rectifications.escalation_create, name="escalation_create"),
     path("escalations/<int:pk>/", rectifications.escalation_detail, name="escalation_detail"),
     path("escalations/<int:pk>/close", rectifications.escalation_close, name="escalation_close"),
+    path("escalations/<int:pk>/sign", rectifications.escalation_sign, name="escalation_sign"),
+    path("escalations/<int:pk>/reply", rectifications.escalation_reply, name="escalation_reply"),
+    path("escalations/<int:pk>/opinion", rectifications.escalation_opinion, name="escalation_opinion"),
+    path("escalations/<int:pk>.pdf", rectifications.escalation_pdf, name="escalation_pdf"),
     # notices and inspections
     path("notices/", notices.notice_list, name="notice_list"),
     path("notices/new", notices.notice_create, name="notice_create"),

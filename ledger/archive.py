@@ -64,10 +64,12 @@ def archive_issue(
     described: str = "",
     project=None,
     reveals: bool = False,
+    ip: str | None = None,
 ) -> Export:
     """Store an issued document with who, when, the filter and the row count; audit it.
 
-    ``actor`` and ``params`` default to the request's user and query string (a command passes them)."""
+    ``actor`` and ``params`` default to the request's user and query string (a command passes them);
+    ``ip`` is where a background job was asked from (there is no request to read it from)."""
     actor = actor if actor is not None else request.user
     params = masked_params(params if params is not None else request.GET.urlencode())
     suffix = _SUFFIX.get(content_type, PurePosixPath(filename).suffix.lower())
@@ -90,6 +92,7 @@ def archive_issue(
             action=AuditEntry.Action.EXPORT,
             actor=actor,
             request=request,
+            ip=ip,
             obj=export,
             detail=f"{export.get_kind_display()}：{title}；{row_count} 行；{described}",
         )
@@ -99,10 +102,22 @@ def archive_issue(
                 action=AuditEntry.Action.REVEAL,
                 actor=actor,
                 request=request,
+                ip=ip,
                 obj=export,
-                detail=f"导出含完整联系电话：{row_count} 个项目",
+                detail=f"{REVEAL_DETAIL}：{row_count} 个项目",
             )
     return export
+
+
+REVEAL_DETAIL = "导出含完整联系电话"
+
+
+def reveals_phones(export: Export) -> bool:
+    """Whether the archived file carries full phone numbers: its issue was logged as a reveal (the
+    audit log is append-only, so this cannot be unsaid)."""
+    return AuditEntry.objects.filter(
+        action=AuditEntry.Action.REVEAL, object_type=Export._meta.label_lower, object_id=str(export.pk)
+    ).exists()
 
 
 def exports_for(user) -> QuerySet[Export]:
@@ -118,17 +133,18 @@ def read(export: Export) -> bytes:
     return files.read_checked(export.file.name, export.sha256)
 
 
-def file_response(content: bytes, *, content_type: str, filename: str) -> HttpResponse:
-    """The document as a download; PDFs open in the browser, workbooks are saved."""
+def file_response(content: bytes, *, content_type: str, filename: str, save: bool = False) -> HttpResponse:
+    """The document as a download; PDFs open in the browser, workbooks are saved, and so is a PDF asked
+    for with ``save`` (an export button, a 下载 link: the person stays on the page they clicked on)."""
     response = HttpResponse(content, content_type=content_type)
-    disposition = "inline" if content_type == PDF else "attachment"
+    disposition = "inline" if content_type == PDF and not save else "attachment"
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{escape_uri_path(filename)}"
     return response
 
 
-def issue_response(request: HttpRequest, **kwargs) -> HttpResponse:
-    """Archive the document and send it: what every export view returns."""
+def issue_response(request: HttpRequest, *, save: bool = False, **kwargs) -> HttpResponse:
+    """Archive the document and send it: what every export view returns (``save``: see ``file_response``)."""
     export = archive_issue(request=request, **kwargs)
-    response = file_response(kwargs["content"], content_type=export.content_type, filename=export.filename)
+    response = file_response(kwargs["content"], content_type=export.content_type, filename=export.filename, save=save)
     response["X-Export-Id"] = str(export.pk)
     return response

@@ -6,10 +6,12 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 
-from ledger import archive, exports
-from ledger.models import Export
+from ledger import archive, exports, summary_issues, tasks
+from ledger.filters import filtered_ledger
+from ledger.models import Export, ExportJob
 from ledger.summary import Period, build_summary
 from projects import demo_duplicates, services
 from projects.models import Consultation, Project
@@ -29,6 +31,7 @@ VISITORS = ("王先生", "刘女士", "陈经理", "张工", "李主任", "周�
 
 def seed(stdout) -> None:
     _seed_exports(stdout)
+    _seed_export_job(stdout)
     # last: a pair of duplicate dossiers to merge, one already merged, consultations waiting for an answer
     demo_duplicates.seed(stdout)
 
@@ -82,16 +85,63 @@ def _seed_exports(stdout) -> None:
                 actor=office,
                 params=period.querystring(),
                 kind=Export.Kind.SUMMARY_PDF if kind == "pdf" else Export.Kind.SUMMARY_XLSX,
-                title=f"周报 {period.short}",
+                title=summary_issues.document_title(period),  # 月报 2026年11月, 周报 2026年第47周
                 content=content,
                 content_type=archive.PDF if kind == "pdf" else archive.XLSX,
-                filename=f"亲清帮办周报-{period.short}.{kind}",
+                filename=f"{summary_issues.file_stem(period)}.{kind}",
                 row_count=summary.row_count,
                 described=period.label,
             )
             issued += 1
+    _seed_summary_issues(stdout, office, last_week)
     total = Consultation.objects.count()
     stdout.write(
         f"工作台账：补充近 12 周来访 {logged} 次（共 {total} 次），已存档周报 {issued} 份（上月 PDF、上周 Excel），"
         f"文件在 {settings.MEDIA_ROOT}"
+    )
+
+
+def _seed_export_job(stdout) -> None:
+    """A background export the office asked for earlier, already made by the worker: it is listed on the
+    office's workbench and in 导出记录 (the key projects' ledger, with full phone numbers)."""
+    if ExportJob.objects.exists():
+        return
+    office = User.objects.get(username="demo_office")
+    params = QueryDict(mutable=True)
+    params.update({"is_key": "true", "full_phones": "1"})
+    filterset, projects = filtered_ledger(office, params)
+    job = ExportJob.objects.create(
+        kind=Export.Kind.LEDGER_XLSX,
+        params=params.urlencode(),
+        described=filterset.describe() + "（含完整联系电话）",
+        total=projects.count(),
+        requested_by=office,
+        requested_from="127.0.0.1",
+    )
+    tasks.export_ledger_xlsx.call(job.pk)  # what the worker does, here at once
+    job.refresh_from_db()
+    stdout.write(f"工作台账：后台导出 1 份（{job.status}，{job.export.filename if job.export else job.error}）")
+
+
+DEMO_NARRATIVE = {
+    "work": "本周帮办专员接待来访咨询和报件，新建项目档案并跟进办理事项；对逾期事项逐项提醒责任单位，"
+    "召开联席会议协调用地红线冲突问题；完成随机回访，对差评事项下发整改。",
+    "problems": "个别事项逾期未办结，主要是补正材料往返次数多、部门间意见不一致；部分容缺材料未按期补齐。",
+    "plans": "一是对逾期事项实行日调度，督促责任单位限期办结；二是对补正材料实行一次性告知并跟踪补齐；"
+    "三是对联席会议议定事项逐项跟踪落实。",
+}
+
+
+def _seed_summary_issues(stdout, office: User, last_week: Period) -> None:
+    """The week before last issued as 周报 (numbered, archived, frozen); last week's narrative as a draft."""
+    before_last = Period.week(*(last_week.start - timedelta(days=7)).isocalendar()[:2])
+    draft = summary_issues.summary_draft_save(
+        actor=office, request=None, period=before_last, version=None, **DEMO_NARRATIVE
+    )
+    issued = summary_issues.summary_issue(actor=office, request=None, period=before_last, version=draft.version)
+    summary_issues.summary_draft_save(
+        actor=office, request=None, period=last_week, version=None, work=DEMO_NARRATIVE["work"], problems="", plans=""
+    )
+    stdout.write(
+        f"周报：{before_last.short} 已印发（{issued.number_label}），{last_week.short} 正文草稿待补充存在问题和下步打算"
     )

@@ -6,7 +6,9 @@ from datetime import date
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from ledger import summary
@@ -18,6 +20,54 @@ from qinqing.models import Department, User
 from qinqing.roles import Role
 
 WARNING_CHOICES = [("逾期", "有逾期事项"), ("预警", "有预警事项"), ("正常", "均正常")]
+
+# the ICU collation that sorts Chinese by pinyin (migration qinqing 0010); PostgreSQL only
+PINYIN_COLLATION = "zh_pinyin"
+# the ledger's orders: the parameter (a leading - for descending) → the project field it sorts on
+ORDERS = {
+    "registered": "registered_on",
+    "name": "name",
+    "stage": "current_stage__number",
+}
+ORDER_CHOICES = [
+    ("-registered", "登记日期（新在前）"),
+    ("registered", "登记日期（早在前）"),
+    ("name", "项目名称（按拼音）"),
+    ("-name", "项目名称（按拼音倒序）"),
+    ("stage", "所处阶段（从前到后）"),
+    ("-stage", "所处阶段（从后到前）"),
+]
+DEFAULT_ORDER = "-registered"
+
+
+def project_ordering(params: list[str] | str | None, *, prefix: str = "") -> list:
+    """The ledger's order as ``order_by`` arguments, on the project's fields or, with ``prefix``
+    (``"project__"``), on those of a row that belongs to a project: the matters sheet lists its
+    projects in exactly the order of the ledger sheet. Names sort by pinyin on PostgreSQL (an ICU
+    collation); SQLite has none and keeps the characters' order. The id breaks ties, so paging and
+    repeated exports list every project exactly once, in the same order."""
+    if isinstance(params, str):
+        params = [params]
+    ordering = []
+    for param in [p for p in params or () if p] or [DEFAULT_ORDER]:
+        descending = param.startswith("-")
+        field = ORDERS.get(param.lstrip("-"))
+        if field is None:
+            continue
+        expression = F(prefix + field)
+        if field == "name" and connection.vendor == "postgresql":
+            expression = Collate(expression, PINYIN_COLLATION)
+        ordering.append(expression.desc() if descending else expression.asc())
+    return [*ordering, F(prefix + "id").desc()]
+
+
+class LedgerOrderingFilter(django_filters.OrderingFilter):
+    """The ledger's 排序: Chinese labels that say which way, names by pinyin (``project_ordering``)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.order_by(*project_ordering(value))
 
 
 class LedgerForm(StyledForm):
@@ -60,12 +110,7 @@ class LedgerFilter(django_filters.FilterSet):
     registered_to = django_filters.DateFilter(
         label="至", field_name="registered_on", lookup_expr="lte", widget=forms.DateInput(attrs={"type": "date"})
     )
-    order = django_filters.OrderingFilter(
-        label="排序",
-        fields=(("registered_on", "registered"), ("name", "name"), ("current_stage__number", "stage")),
-        field_labels={"registered": "登记日期", "name": "项目名称", "stage": "所处阶段"},
-        empty_label="登记日期（新在前）",
-    )
+    order = LedgerOrderingFilter(label="排序", choices=ORDER_CHOICES, empty_label=None)
 
     class Meta:
         model = Project
@@ -102,6 +147,11 @@ class LedgerFilter(django_filters.FilterSet):
         if value == "预警":
             return queryset.filter(warning & ~overdue)
         return queryset.filter(~overdue & ~warning)
+
+    def ordering(self, *, prefix: str = "") -> list:
+        """The chosen order as ``order_by`` arguments (see ``project_ordering``)."""
+        chosen = self.form.cleaned_data.get("order") if self.is_bound and self.form.is_valid() else None
+        return project_ordering(chosen, prefix=prefix)
 
     def describe(self) -> str:
         """The filter in words, for the page and the exports' title block."""
@@ -190,6 +240,4 @@ def filtered_ledger(user, params) -> tuple[LedgerFilter, object | None]:
         return filterset, None
     # a dossier merged into another is a duplicate: its matters and consultations are counted on the kept one
     filtered = filterset.qs.exclude(status=Project.Status.MERGED)
-    ordering = list(filtered.query.order_by) if params and params.get("order") else ["-registered_on"]
-    # the id breaks ties, so paging and repeated exports list every project exactly once, in the same order
-    return filterset, filtered.order_by(*ordering, "-id")
+    return filterset, filtered.order_by(*filterset.ordering())

@@ -27,6 +27,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -111,6 +112,8 @@ FIELD_LABELS: dict[str, str] = {
     "site": "建设地点",
     "investment_type": "投资类型",
     "nature": "建设性质",
+    "total_investment": "总投资（万元）",
+    "is_key": "重点项目",
     "stage": "所处阶段",
     "specialist": "帮办专员",
     "consulted": "咨询/报件事项",
@@ -143,6 +146,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "site": ("建设地点", "项目地点", "项目地址", "地点"),
     "investment_type": ("投资类型", "投资性质", "投资主体", "投资类别"),
     "nature": ("建设性质", "性质"),
+    "total_investment": ("总投资", "项目总投资", "总投资额", "投资额", "投资金额"),
+    "is_key": ("重点项目", "是否重点项目", "重点"),
     "stage": ("所处阶段", "阶段", "审批阶段", "当前阶段", "所在阶段"),
     "specialist": ("帮办专员", "专员", "帮办人", "帮办人员", "帮代办专员", "帮办员", "代办专员"),
     "consulted": ("咨询报件事项", "咨询事项", "报件事项", "事项", "咨询内容", "办理事项"),
@@ -515,6 +520,31 @@ def _nature(value: str) -> str:
     return found
 
 
+def _amount(value: Any) -> Decimal | None:
+    """总投资 in 万元: a number (45000, 45,000.00, “4.5万”) not below zero, two decimals; empty or — is none."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").removesuffix("万元").removesuffix("万")
+    if text in ("", "—", "-", "无"):
+        return None
+    try:
+        amount = Decimal(text).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise RowProblemError(f"总投资“{str(value)[:20]}”不是数字（以万元计，如 45000）") from None
+    if amount < 0 or amount >= Decimal("1e12"):
+        raise RowProblemError(f"总投资“{str(value)[:20]}”超出范围（以万元计，不小于 0）")
+    return amount
+
+
+def _yes_no(value: str) -> bool:
+    folded = match_key(value)
+    if folded in ("是", "重点", "重点项目", "y", "yes", "1", "√"):
+        return True
+    if folded in ("否", "非重点", "n", "no", "0", "×"):
+        return False
+    raise RowProblemError(f"重点项目“{value[:20]}”无法识别（应为是或否）")
+
+
 def _stage_key(value: str) -> str:
     return re.sub(r"[\s()（）]", "", unicodedata.normalize("NFKC", value or ""))
 
@@ -716,6 +746,9 @@ def check_row(number: int, cells: dict[str, tuple[Any, str]], context: Context) 
         result.errors.append("缺少投资类型（应为政府投资或社会投资）")
     nature = text("nature")
     values["nature"] = _checked(result, _nature, nature) if nature else Project.Nature.NEW
+    values["total_investment"] = _checked(result, _amount, _field(result, cells, "total_investment"))
+    key = text("is_key")
+    values["is_key"] = bool(_checked(result, _yes_no, key)) if key else False
     values["current_stage"] = _checked(result, context.stage, text("stage"))
     specialist = text("specialist")
     if not refused("specialist"):
@@ -897,6 +930,8 @@ def _project(actor: User, row: RowResult) -> Project:
         site=values["site"],
         investment_type=values["investment_type"],
         nature=values["nature"],
+        total_investment=values["total_investment"],
+        is_key=values["is_key"],
         specialist=values["specialist"],
         current_stage=values["current_stage"],
         registered_on=values["registered_on"],

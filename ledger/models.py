@@ -6,6 +6,7 @@ checked, so last month's weekly summary reads exactly as it did when it was sent
 from __future__ import annotations
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from projects.models import Project
 from qinqing.models import AppendOnlyModel
@@ -105,6 +106,8 @@ class ExportJob(models.Model):
     )
     error = models.CharField("失败原因", max_length=300, blank=True)
     requested_by = models.ForeignKey("qinqing.User", verbose_name="导出人", on_delete=models.PROTECT, related_name="+")
+    # where the export was asked from: the worker has no request, so its audit rows take the address from here
+    requested_from = models.GenericIPAddressField("提交地址", null=True, blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -128,3 +131,83 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class SummaryIssue(models.Model):
+    """A summary (周报, 月报 or 专报) of one period as the office sends it up: the narrative sections it
+    writes on the summary page (a draft, saved as often as needed), then issued once with its 期数
+    (2026年第N期, per kind and year of issue), the issued PDF and Excel kept in the archive, and no
+    more edits."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "周报", "周报"
+        MONTHLY = "月报", "月报"
+        SPECIAL = "专报", "专报"
+
+    class Status(models.TextChoices):
+        DRAFT = "草稿", "草稿"
+        ISSUED = "已印发", "已印发"
+
+    kind = models.CharField("类型", max_length=2, choices=Kind.choices)
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期")
+    work = models.TextField("工作开展情况", blank=True)
+    problems = models.TextField("存在问题", blank=True)
+    plans = models.TextField("下步打算", blank=True)
+    status = models.CharField("状态", max_length=3, choices=Status.choices, default=Status.DRAFT)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="印发的年度（期数按年编）。")
+    number = models.PositiveIntegerField("期数", null=True, blank=True)
+    pdf = models.OneToOneField(
+        Export, verbose_name="印发的 PDF", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    xlsx = models.OneToOneField(
+        Export, verbose_name="印发的 Excel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey("qinqing.User", verbose_name="起草人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("起草时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+    issued_by = models.ForeignKey(
+        "qinqing.User", verbose_name="印发人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField("印发时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "周报印发"
+        ordering = ["-end", "-start", "-id"]
+        constraints = [
+            # one summary per period: its draft, then the issued one
+            models.UniqueConstraint(fields=["start", "end"], name="summaryissue_one_per_period"),
+            models.UniqueConstraint(fields=["kind", "year", "number"], name="summaryissue_unique_number"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="summaryissue_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(status="草稿", number__isnull=True)
+                | models.Q(
+                    status="已印发",
+                    number__isnull=False,
+                    year__isnull=False,
+                    pdf__isnull=False,
+                    xlsx__isnull=False,
+                    issued_at__isnull=False,
+                ),
+                name="summaryissue_issued_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.status}）"
+
+    @property
+    def issued(self) -> bool:
+        return self.status == self.Status.ISSUED
+
+    @property
+    def number_label(self) -> str:
+        """2026年第3期; a draft has none yet."""
+        return f"{self.year}年第{self.number}期" if self.number else ""
+
+    @property
+    def title(self) -> str:
+        return f"亲清帮办服务{self.kind}" + (f" {self.number_label}" if self.number else "")

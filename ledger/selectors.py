@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from ledger.models import ExportJob
 from projects.models import Consultation, NotificationLetter, Project, ProjectMatter
 from projects.selectors import matter_scope, sees_whole_dossier, window_stage_ids
 from qinqing import selectors as ground
@@ -37,6 +39,22 @@ def account_summary() -> dict:
     return counts
 
 
+# how long a finished background export stays on the person's workbench and at the top of 导出记录
+RECENT_JOB_DAYS = 7
+
+
+def recent_jobs(user, *, limit: int = 10) -> list[ExportJob]:
+    """The person's background exports still queued or running, and those finished in the last
+    ``RECENT_JOB_DAYS`` days, newest first: whoever leaves the progress page finds them again on the
+    workbench and in 导出记录 (the finished file is in the archive as well)."""
+    since = timezone.now() - timedelta(days=RECENT_JOB_DAYS)
+    return list(
+        ExportJob.objects.filter(requested_by=user)
+        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=since))
+        .select_related("export")[:limit]
+    )
+
+
 def recent_denials(limit: int = 10):
     return AuditEntry.objects.filter(result__in=[AuditEntry.Result.DENIED, AuditEntry.Result.FAILURE]).select_related(
         "actor"
@@ -54,6 +72,8 @@ LEDGER_COLUMNS = (
     "联系人及电话",
     "投资类型",
     "建设性质",
+    "总投资（万元）",
+    "重点项目",
     "所处阶段",
     "帮办专员",
     "咨询/报件事项",
@@ -79,6 +99,8 @@ class LedgerRow:
     contact: str
     investment_type: str
     nature: str
+    total_investment: Decimal | None  # 万元; None where not known
+    is_key: str  # 是 / 否
     stage: str
     specialist: str
     consulted: str
@@ -100,6 +122,8 @@ class LedgerRow:
             self.contact,
             self.investment_type,
             self.nature,
+            self.total_investment,
+            self.is_key,
             self.stage,
             self.specialist,
             self.consulted,
@@ -126,7 +150,7 @@ def _problems_for(user) -> QuerySet[Problem]:
 # permission checks on the row: rules read ``specialist_id``); a full export reads 10,000 projects
 LEDGER_FIELDS = (
     "registered_on", "name", "code", "builder", "contact_name", "contact_phone", "investment_type", "nature",
-    "completed_on", "note", "specialist_id", "current_stage_id",
+    "total_investment", "is_key", "completed_on", "note", "specialist_id", "current_stage_id",
     "specialist__display_name", "specialist__username", "current_stage__name",
 )  # fmt: skip
 
@@ -152,12 +176,16 @@ class _Related:
 RELATED_CHUNK = 2000
 
 
-NO_FIGURES = {"total": 0, "done": 0, "overdue": 0, "warning": 0, "timed_open": 0}
+NO_FIGURES = {"total": 0, "done": 0, "overdue": 0, "warning": 0, "timed_open": 0, "paused": 0}
+
+# a matter waiting for supplementary materials whose clock is stopped (``ProjectMatter.clock_stopped``):
+# the same words on the ledger page, in its Excel and on the dossier
+PAUSED = "暂停计时"
 
 
 def _figures(user, today: date) -> QuerySet:
     """Per project, counts of the matters ``user`` sees: all but withdrawn, done, open and overdue, open
-    in the warning window, open with a deadline. One grouped query reads each matter once (correlated
+    in the warning window, open with a deadline, paused (补正材料, clock stopped). One grouped query reads each matter once (correlated
     subqueries would probe a project's matters five times)."""
     matters = ProjectMatter.objects.all()
     scope = matter_scope(user)
@@ -172,6 +200,7 @@ def _figures(user, today: date) -> QuerySet:
             overdue=Count("id", filter=open_now & Q(due_on__lt=today)),
             warning=Count("id", filter=open_now & Q(warn_on__lte=today, due_on__gte=today)),
             timed_open=Count("id", filter=open_now & Q(due_on__isnull=False)),
+            paused=Count("id", filter=Q(status=ProjectMatter.Status.SUPPLEMENT, due_on__isnull=True)),
         )
         .order_by()
     )
@@ -262,11 +291,13 @@ def ledger_rows(
                 contact=f"{mask_numbers_in(project.contact_name)} {_phone(project, user, full_phones)}".strip(),
                 investment_type=project.investment_type,
                 nature=project.nature,
+                total_investment=project.total_investment,
+                is_key="是" if project.is_key else "否",
                 stage=project.current_stage.name if project.current_stage_id else "",
                 specialist=project.specialist.name,
                 consulted=consulted,
                 notified=notified,
-                progress=f"{figures['done']}/{figures['total']}",
+                progress=_progress(figures),
                 # masked before shortening, so a cut never leaves part of a number unmasked
                 problems="；".join(f"{mask_numbers_in(text)[:40]}（{status}）" for text, status in open_problems),
                 solved="；".join(f"{status}：{mask_numbers_in(resolution)[:60]}" for status, resolution in closed),
@@ -276,6 +307,12 @@ def ledger_rows(
             )
         )
     return rows
+
+
+def _progress(figures: dict[str, int]) -> str:
+    """办理进度: matters done of all, and how many have their clock stopped (2/5，1 项暂停计时)."""
+    done = f"{figures['done']}/{figures['total']}"
+    return f"{done}，{figures['paused']} 项{PAUSED}" if figures["paused"] else done
 
 
 def _phone(project: Project, user, full: bool) -> str:
@@ -289,13 +326,16 @@ def may_export_full_phones(user) -> bool:
     return bool(user_roles(user) & {Role.OFFICE, Role.SPECIALIST})
 
 
-def scoped_matters(user, projects: QuerySet[Project]) -> QuerySet[ProjectMatter]:
-    """The matters of ``projects`` that ``user`` may see, in the order of the matters sheet."""
+def scoped_matters(user, projects: QuerySet[Project], *, ordering: list | None = None) -> QuerySet[ProjectMatter]:
+    """The matters of ``projects`` that ``user`` may see: by project in ``ordering`` (the ledger's order
+    of projects, expressed through ``project__``, so both sheets list the projects alike; oldest first
+    without one), each project's matters by stage."""
     from projects.selectors import project_matters_for
 
+    by_project = ordering or ["project__registered_on", "project_id"]
     return (
         project_matters_for(user)
         .filter(project__in=projects.values("pk"))
         .select_related("project", "matter", "unit")
-        .order_by("project__registered_on", "project_id", "matter__stage__number", "id")
+        .order_by(*by_project, "matter__stage__number", "id")
     )

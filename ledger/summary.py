@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from followups import selectors as followup_selectors
 from ledger import charts
+from projects import deadlines
 from projects.models import (
     Commitment,
     Consultation,
@@ -81,10 +82,25 @@ class Period:
         return span
 
     @property
+    def is_month(self) -> bool:
+        """A calendar month, from its first day to its last."""
+        following = (self.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return self.start.day == 1 and self.end == following - timedelta(days=1)
+
+    @property
+    def kind(self) -> str:
+        """What the summary of this period is called: 周报 (an ISO week), 月报 (a calendar month), 专报."""
+        if self.iso_week:
+            return "周报"
+        return "月报" if self.is_month else "专报"
+
+    @property
     def short(self) -> str:
-        """For file names and titles: 2026年第47周 or 20261101-20261130."""
+        """For file names and titles: 2026年第47周, 2026年11月 or 20261101-20261130."""
         if self.iso_week:
             return f"{self.iso_week[0]}年第{self.iso_week[1]}周"
+        if self.is_month:
+            return f"{self.start.year}年{self.start.month}月"
         return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}"
 
     @property
@@ -145,6 +161,53 @@ class Table:
         """How many rows the page and the PDF leave to the Excel sheet."""
         return max(0, self.count - len(self.listed))
 
+    @property
+    def widths(self) -> list[float]:
+        """The printed table's column widths in per cent of the page width: a narrow column (a number,
+        a date, a short name) gets all it needs, its header on at most two lines; the long texts share
+        what is left and wrap. So no table is wider than the page, however long its names."""
+        needs = []
+        for index, name in enumerate(self.columns):
+            width = _text_width(name)
+            header = width if width <= 10 else -(-width // 4) * 2 + 2  # one line up to five characters, else two
+            longest = max((_text_width(row[index]) for row in self.listed[:200]), default=0)
+            needs.append(max(6, header, min(longest, 48)) + 3)  # + the cell's padding
+        narrow = [n for n in needs if n <= NARROW_COLUMN]
+        room = PRINT_WIDTH - sum(narrow)
+        wide = sum(n for n in needs if n > NARROW_COLUMN)
+        if wide and room >= 12 * (len(needs) - len(narrow)):
+            widths = [n if n <= NARROW_COLUMN else room * n / wide for n in needs]
+        else:
+            widths = needs
+        total = sum(widths)
+        return [round(100 * w / total, 2) for w in widths]
+
+
+# the printed page's width in half-width characters of the tables' type (A4 portrait at 8.5 pt), and the
+# widest column that is given all it needs
+PRINT_WIDTH = 116
+NARROW_COLUMN = 16
+
+
+def _text_width(value) -> int:
+    """How wide a value prints, in half-width characters (a CJK character counts two, a digit a little more than one)."""
+    if isinstance(value, date):
+        return 11 + (8 if isinstance(value, ProvisionalDate) else 0)
+    text = "" if value is None else str(value)
+    return round(sum(2 if ord(ch) >= 0x2E80 else 1.15 for ch in text))
+
+
+@dataclass
+class ChartData:
+    """The figures behind one of the summary's charts: the page and the PDF draw them as SVG
+    (``ledger.charts``), the Excel workbook as a native chart over the same numbers."""
+
+    title: str
+    kind: str  # "column" (a trend), "stacked" (categories split by series), "rate" (a percentage per row)
+    label: str  # what the categories are (the header of the first column)
+    categories: list[str]
+    series: list[tuple[str, list]]  # (name, one value per category); a "rate" chart draws the first
+
 
 @dataclass
 class Summary:
@@ -152,6 +215,7 @@ class Summary:
     figures: list[tuple[str, object]]
     tables: list[Table]
     charts: list[str]
+    chart_data: list[ChartData] = field(default_factory=list)
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -230,21 +294,93 @@ def _latest_before(history, changed, end_at: datetime, fields: tuple[str, ...]) 
     return {row["id"]: row for row in rows}
 
 
-def _matter_states(end: date, end_at: datetime, cut: date) -> tuple[list[dict], list[tuple[int, date]]]:
-    """Matters as they stood at the end of the period, counted in SQL.
+def overdue_line(cut: date, calendar: WorkCalendar) -> date:
+    """The last working day on or before ``cut``: a deadline before it is 逾期 at ``cut``.
 
-    Returns rows {stage, unit, specialist, status, late, n} and the (id, due date) of each matter
-    overdue then. A matter not changed since the period is read as it is now (grouped and counted by
-    the database). A matter changed since is judged by its business dates, with its history for
-    what they cannot tell: finished (办结日期) by the end → its final status; accepted by the end →
-    the open status its history shows then, or 已受理 if the acceptance was entered afterwards;
-    known then but not accepted → 待申报; added only afterwards and not accepted by the end → left
-    out. ``cut`` is the last day that has passed (the end, or today for a period still running)."""
+    A matter (a material, a check, a problem, a decision) counts as overdue at the end of a period
+    when at least one working day has gone by after its deadline, so an overdue row never shows 0
+    overdue working days (a matter due on the Friday of a week that ends on Sunday is not yet late)."""
+    line = cut
+    for _ in range(60):  # the longest run of days off is far shorter
+        if calendar.is_workday(line):
+            return line
+        line -= timedelta(days=1)
+    return line
+
+
+class MatterThen(NamedTuple):
+    """A matter changed after the period, as it stood at the period's end by its business dates."""
+
+    status: str
+    due_on: date | None
+
+
+def matter_then(
+    *,
+    end: date,
+    status: str,
+    accepted_on: date | None,
+    finished_on: date | None,
+    last_changed_on: date | None,
+    due_on: date | None,
+    limit: int | None,
+    history: list[tuple[str, date | None, bool]],
+    pauses: list[tuple[date, date | None]],
+    existed: bool,
+    calendar: WorkCalendar,
+) -> MatterThen | None:
+    """The status and due date of one matter at the end of day ``end``, judged by its business dates:
+
+    - concluded (办结日期) by the end: its final status (an approval revoked only afterwards was 已办结);
+    - accepted (受理日期) by the end and not concluded: 补正材料 if a 补正 ran over the end (notified by then,
+      materials supplied after it), else the last open status its history shows by then (a
+      row recorded before the end, or one whose move is dated, 最近变更日期, on or before it): 审查中 once it
+      entered review, else 已受理;
+      the due date as the pauses known at the end set it (a 补正 in time stops the clock, a late one
+      does not: ``projects.deadlines.counted_pauses``);
+    - not accepted by the end: 待申报 if the matter was on the project then (``existed``), else left out.
+
+    ``history`` is the matter's history rows, oldest first: (status, 最近变更日期, recorded before the end)."""
+    if finished_on and finished_on <= end and status in ProjectMatter.FINAL_STATUSES:
+        if status == ProjectMatter.Status.REVOKED and last_changed_on and last_changed_on > end:
+            return MatterThen(ProjectMatter.Status.DONE, due_on)
+        return MatterThen(status, due_on)
+    if not (accepted_on and accepted_on <= end):
+        return MatterThen(ProjectMatter.Status.PENDING, None) if existed else None
+    # the pauses as they stood at the end: one notified after it did not exist; one resumed after it still ran
+    known = [(p, r if r is not None and r <= end else None) for p, r in pauses if p <= end]
+    if any(r is None for _, r in known):
+        then = ProjectMatter.Status.SUPPLEMENT
+    else:
+        then = ProjectMatter.Status.ACCEPTED
+        for state, changed_on, recorded_before in history:
+            if state in ProjectMatter.OPEN_STATUSES and (recorded_before or (changed_on and changed_on <= end)):
+                then = state
+        if then == ProjectMatter.Status.SUPPLEMENT:  # its 补正 ended by the end: back in review
+            then = ProjectMatter.Status.REVIEWING
+    if known == [(p, r) for p, r in pauses]:
+        due = due_on  # no 补正 after the end changed the count: the stored due date holds
+    else:
+        due = deadlines.compute(accepted_on=accepted_on, limit=limit, pauses=known, calendar=calendar).due_on
+    return MatterThen(then, due)
+
+
+def _matter_states(
+    end: date, end_at: datetime, line: date, calendar: WorkCalendar
+) -> tuple[list[dict], list[tuple[int, date, str]]]:
+    """Matters as they stood at the end of the period.
+
+    Returns rows {stage, unit, specialist, status, late, n} and the (id, due date, status) of each
+    matter overdue then (past its due date by ``line``, see ``overdue_line``). A matter not changed
+    since the period is read as it is now (grouped and counted by the database): every date on it
+    was entered by then. A matter changed since is judged by its business dates (``matter_then``)."""
     history = ProjectMatter.history.model
     changed = history.objects.filter(history_date__gte=end_at).values("id")
     base = ProjectMatter.objects.filter(project__registered_on__lte=end)
     open_now = Q(status__in=ProjectMatter.OPEN_STATUSES)
-    late = Case(When(open_now & Q(due_on__lt=cut), then=Value(True)), default=Value(False), output_field=BooleanField())
+    late = Case(
+        When(open_now & Q(due_on__lt=line), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
     unchanged = base.exclude(id__in=changed)
     rows = [
         {"status": status, "late": is_late, "stage": stage, "unit": unit, "specialist": specialist, "n": n}
@@ -253,30 +389,49 @@ def _matter_states(end: date, end_at: datetime, cut: date) -> tuple[list[dict], 
         .annotate(n=Count("id"))
         .order_by()
     ]
-    overdue = list(unchanged.filter(open_now, due_on__lt=cut).values_list("id", "due_on").order_by())
-    then = _latest_before(history, changed, end_at, ("status", "due_on"))
-    current = base.filter(id__in=changed).values(
-        "id", "status", "due_on", "accepted_on", "finished_on", "matter__stage_id", "unit_id", "project__specialist_id"
-    )
+    overdue = list(unchanged.filter(open_now, due_on__lt=line).values_list("id", "due_on", "status").order_by())
+    current = list(
+        base.filter(id__in=changed).values_list(
+            "id", "status", "accepted_on", "finished_on", "last_changed_on", "due_on", "time_limit_workdays",
+            "matter__stage_id", "unit_id", "project__specialist_id",
+        ).order_by()
+    )  # fmt: skip
+    past = defaultdict(list)
+    for pk, state, changed_on, recorded_at in (
+        history.objects.filter(id__in=changed)
+        .values_list("id", "status", "last_changed_on", "history_date")
+        .order_by("id", "history_id")
+    ):
+        past[pk].append((state, changed_on, recorded_at < end_at))
+    pauses_of = defaultdict(list)
+    for pk, paused_on, resumed_on in (
+        MatterPause.objects.filter(project_matter__in=changed, project_matter__project__registered_on__lte=end)
+        .values_list("project_matter_id", "paused_on", "resumed_on")
+        .order_by()
+    ):
+        pauses_of[pk].append((paused_on, resumed_on))
     open_statuses = set(ProjectMatter.OPEN_STATUSES)
-    for row in current:
-        before = then.get(row["id"])
-        if row["finished_on"] and row["finished_on"] <= end and row["status"] in ProjectMatter.FINAL_STATUSES:
-            status, due = row["status"], row["due_on"]
-        elif row["accepted_on"] and row["accepted_on"] <= end:
-            if before and before["status"] in open_statuses:
-                status, due = before["status"], before["due_on"] or row["due_on"]
-            else:
-                status, due = ProjectMatter.Status.ACCEPTED, row["due_on"]
-        elif before:
-            status, due = ProjectMatter.Status.PENDING, None
-        else:
+    for pk, status, accepted_on, finished_on, changed_on, due_on, limit, stage, unit, specialist in current:
+        then = matter_then(
+            end=end,
+            status=status,
+            accepted_on=accepted_on,
+            finished_on=finished_on,
+            last_changed_on=changed_on,
+            due_on=due_on,
+            limit=limit,
+            history=past[pk],
+            pauses=pauses_of[pk],
+            existed=any(recorded_before for _, _, recorded_before in past[pk]),
+            calendar=calendar,
+        )
+        if then is None:
             continue
-        is_late = status in open_statuses and due is not None and due < cut
+        is_late = then.status in open_statuses and then.due_on is not None and then.due_on < line
         if is_late:
-            overdue.append((row["id"], due))
-        rows.append({"status": status, "late": is_late, "stage": row["matter__stage_id"], "unit": row["unit_id"],
-                     "specialist": row["project__specialist_id"], "n": 1})  # fmt: skip
+            overdue.append((pk, then.due_on, then.status))
+        rows.append({"status": then.status, "late": is_late, "stage": stage, "unit": unit,
+                     "specialist": specialist, "n": 1})  # fmt: skip
     return rows, overdue
 
 
@@ -327,7 +482,7 @@ def _names(model, ids) -> dict[int, str]:
 CONCLUDED = (ProjectMatter.Status.DONE, ProjectMatter.Status.REVOKED)
 
 
-def _conditions_table(start: date, end: date, cut: date) -> tuple[Table, dict[str, int]]:
+def _conditions_table(start: date, end: date, line: date) -> tuple[Table, dict[str, int]]:
     """容缺受理, 告知承诺 and how matters were concluded: in the period, and as they stood at its end
     (by the dates recorded: a material supplied after the end counts as still missing then)."""
     by_result = Counter(
@@ -366,8 +521,8 @@ def _conditions_table(start: date, end: date, cut: date) -> tuple[Table, dict[st
         "逾期办结": finished_late,
         "容缺受理": deficient,
         "告知承诺受理": committed,
-        "期末容缺材料逾期未补": missing_at_end.filter(supply_by__lt=cut).count(),
-        "期末告知承诺逾期未核查": pending_at_end.filter(verify_by__lt=cut).count(),
+        "期末容缺材料逾期未补": missing_at_end.filter(supply_by__lt=line).count(),
+        "期末告知承诺逾期未核查": pending_at_end.filter(verify_by__lt=line).count(),
     }
     table = Table(
         "conditions",
@@ -449,6 +604,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
 
     # projects by stage and status at the end of the period (or today, while it is still running)
     cut = min(end, timezone.localdate())
+    line = overdue_line(cut, calendar)
     project_rows = _project_states(end, end_at)
     project_statuses = Project.Status.values
     project_table = Table("projects", "项目分布（截至期末，按阶段和状态）", ("所处阶段", *project_statuses, "合计"))
@@ -461,8 +617,8 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     project_table.rows.append(["合计", *totals, sum(totals)])
 
     # matters at the end of the period
-    matter_rows, overdue_pairs = _matter_states(end, end_at, cut)
-    overdue_ids = [pk for pk, _ in overdue_pairs]
+    matter_rows, overdue_pairs = _matter_states(end, end_at, line, calendar)
+    overdue_ids = [pk for pk, _, _ in overdue_pairs]
     open_statuses = set(ProjectMatter.OPEN_STATUSES)
     matter_statuses = ProjectMatter.Status.values
     status_counts = _weighted(matter_rows, lambda r: (r["stage"], r["status"]))
@@ -491,12 +647,13 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     ]
     pauses_of = defaultdict(list)
     for matter_id, paused_on, resumed_on in (
-        MatterPause.objects.filter(project_matter__in=finished_in_period.filter(status=ProjectMatter.Status.DONE))
+        MatterPause.objects.filter(project_matter__in=finished_in_period.filter(status__in=CONCLUDED))
         .values_list("project_matter_id", "paused_on", "resumed_on")
         .order_by()
     ):
         pauses_of[matter_id].append((paused_on, resumed_on))
-    done = [pm for pm in finished if pm.status == ProjectMatter.Status.DONE]
+    # concluded in the period: an approval revoked since was 办结 then (and counts as in the results table)
+    done = [pm for pm in finished if pm.status in CONCLUDED]
     refused = sum(1 for pm in finished if pm.status == ProjectMatter.Status.REFUSED)
 
     open_at_end, late_at_end = _open_and_late(matter_rows, open_statuses)
@@ -554,9 +711,10 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
     # unless the whole list is wanted (the Excel sheet)
     overdue_pairs.sort(key=lambda pair: (pair[1], pair[0]))
     listed = overdue_pairs if full else overdue_pairs[:OVERDUE_SHOWN]
+    status_then = {pk: status for pk, _, status in listed}
     details = {
         row[0]: row[1:]
-        for row in ProjectMatter.objects.filter(pk__in=[pk for pk, _ in listed])
+        for row in ProjectMatter.objects.filter(pk__in=[pk for pk, _, _ in listed])
         .values_list(
             "id",
             "project__name",
@@ -564,19 +722,19 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
             "unit__name",
             "project__specialist__display_name",
             "project__specialist__username",
-            "status",
         )
         .order_by()  # fmt: skip
     }
     overdue_table = Table(
         "overdue",
         "逾期未办结事项（截至期末）",
-        ("项目", "事项", "责任单位", "到期日", "逾期工作日", "帮办专员", "现状"),
+        ("项目", "事项", "责任单位", "到期日", "逾期工作日", "帮办专员", "期末状态"),
+        note="逾期：期末已超过到期日至少一个工作日；期末状态为期间最后一天结束时的状态（按受理、补正、办结等业务日期）。",
         shown=OVERDUE_SHOWN,
         total=len(overdue_pairs),
     )
-    for pk, due in listed:
-        project, matter, unit, specialist, username, status = details[pk]
+    for pk, due, _ in listed:
+        project, matter, unit, specialist, username = details[pk]
         # the due date as it stood then, marked 暂按 when its year has no published calendar (as read now)
         provisional = calendar.is_provisional(due)
         overdue_table.rows.append(
@@ -587,13 +745,13 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
                 ProvisionalDate.of(due, provisional),
                 calendar.workdays_between(due, cut),
                 specialist or username,
-                status,
+                status_then[pk],
             ]
         )
-        if provisional:
-            overdue_table.note = PROVISIONAL_NOTE
+        if provisional and PROVISIONAL_NOTE not in overdue_table.note:
+            overdue_table.note += PROVISIONAL_NOTE
 
-    conditions_table, condition_figures = _conditions_table(start, end, cut)
+    conditions_table, condition_figures = _conditions_table(start, end, line)
 
     # the problems raised at the windows
     problems_raised = Problem.objects.filter(raised_at__gte=start_at, raised_at__lt=end_at).count()
@@ -623,7 +781,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
                 p.owner_unit.name,
                 p.raised_at.astimezone(start_at.tzinfo).date(),
                 p.due_on,
-                "是" if p.due_on < cut else "否",
+                "是" if p.due_on < line else "否",
                 p.status,
             ]  # fmt: skip
         )
@@ -654,7 +812,7 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
         done=Count("id", filter=Q(closed_at__gte=start_at, closed_at__lt=end_at, status=Decision.Status.DONE)),
         overdue=Count(
             "id",
-            filter=Q(due_on__lt=cut, meeting__held_on__lte=end)
+            filter=Q(due_on__lt=line, meeting__held_on__lte=end)
             & (Q(closed_at__isnull=True) | Q(closed_at__gte=end_at)),
         ),
     )
@@ -782,19 +940,22 @@ def build_summary(period: Period, *, full: bool = False) -> Summary:
         consult_table, new_table, project_table, matter_table, unit_table, stage_table, overdue_table,
         conditions_table, problem_table, meeting_table, handoff_table, satisfaction_table, unit_satisfaction, supervision, workload,
     ]  # fmt: skip
-    chart_list = [
-        charts.column_chart(consultation_trend(period), "每周来访登记（近 12 周）"),
-        charts.stacked_bars(
-            [name for _, name in stages],
-            [(s, [status_counts[stage_id, s] for stage_id, _ in stages]) for s in matter_statuses],
-            "办理事项按阶段和状态（截至期末）",
-        ),
-        charts.rate_bars(
-            [(row[0], percent(row[4], row[3]), row[3]) for row in unit_table.rows if row[3]],
-            "各责任单位按时办结率（本期）",
-        ),
+    trend = consultation_trend(period)
+    by_status = [(s, [status_counts[stage_id, s] for stage_id, _ in stages]) for s in matter_statuses]
+    rates = [(row[0], percent(row[4], row[3]), row[3]) for row in unit_table.rows if row[3]]
+    chart_data = [
+        ChartData("每周来访登记（近 12 周）", "column", "周次", [label for label, _ in trend],
+                  [("来访登记", [n for _, n in trend])]),
+        ChartData("办理事项按阶段和状态（截至期末）", "stacked", "阶段", [name for _, name in stages], by_status),
+        ChartData("各责任单位按时办结率（本期）", "rate", "责任单位", [name for name, _, _ in rates],
+                  [("按时办结率", [rate for _, rate, _ in rates]), ("有时限的办结", [n for _, _, n in rates])]),
     ]  # fmt: skip
-    return Summary(period=period, figures=figures, tables=tables, charts=chart_list)
+    chart_list = [
+        charts.column_chart(trend, chart_data[0].title),
+        charts.stacked_bars(chart_data[1].categories, by_status, chart_data[1].title),
+        charts.rate_bars(rates, chart_data[2].title),
+    ]
+    return Summary(period=period, figures=figures, tables=tables, charts=chart_list, chart_data=chart_data)
 
 
 def consultation_trend(period: Period, weeks: int = TREND_WEEKS) -> list[tuple[str, int]]:

@@ -31,7 +31,8 @@ def ledger_xlsx(user: User, params: QueryDict, progress=None) -> tuple[bytes, in
     described = filterset.describe() + ("（含完整联系电话）" if full_phones else "")
     content, count = exports.ledger_workbook(
         projects=selectors.ledger_queryset(filtered).iterator(chunk_size=exports.BATCH),
-        matters=selectors.scoped_matters(user, filtered),
+        # the matters sheet lists the projects in the ledger sheet's order
+        matters=selectors.scoped_matters(user, filtered, ordering=filterset.ordering(prefix="project__")),
         described=described,
         exporter=user.name,
         user=user,
@@ -47,18 +48,22 @@ def wants_full_phones(user: User, params: QueryDict) -> bool:
     return params.get("full_phones") == "1" and selectors.may_export_full_phones(user)
 
 
-def filename_now() -> str:
-    return f"工作台账-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+def filename_now(*, full_phones: bool = False) -> str:
+    """The workbook's name; one with full phone numbers says so (工作台账-完整电话-20261203-0930.xlsx)."""
+    kind = "工作台账-完整电话" if full_phones else "工作台账"
+    return f"{kind}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
 
 
-def job_queue(*, user: User, params: QueryDict, total: int, described: str) -> ExportJob:
-    """Queue a background ledger export; the task starts once the job row is committed."""
+def job_queue(*, user: User, params: QueryDict, total: int, described: str, ip: str | None = None) -> ExportJob:
+    """Queue a background ledger export; the task starts once the job row is committed. ``ip`` is the
+    requester's address: the worker has no request, and its audit rows say where the export was asked from."""
     job = ExportJob.objects.create(
         kind=Export.Kind.LEDGER_XLSX,
         params=params.urlencode()[:2000],
         described=described[:500],
         total=total,
         requested_by=user,
+        requested_from=ip,
     )
     transaction.on_commit(lambda: export_ledger_xlsx.enqueue(job.pk))
     return job
@@ -80,19 +85,21 @@ def export_ledger_xlsx(job_id: int) -> int | None:
         if built is None:
             raise ValueError("查询条件已失效")
         content, count, described = built
+        full_phones = wants_full_phones(job.requested_by, QueryDict(job.params))
         with transaction.atomic():
             export = archive.archive_issue(
                 request=None,
                 actor=job.requested_by,
+                ip=job.requested_from,
                 params=job.params,
                 kind=Export.Kind.LEDGER_XLSX,
                 title="工作台账",
                 content=content,
                 content_type=archive.XLSX,
-                filename=filename_now(),
+                filename=filename_now(full_phones=full_phones),
                 row_count=count,
                 described=described,
-                reveals=wants_full_phones(job.requested_by, QueryDict(job.params)),
+                reveals=full_phones,
             )
             ExportJob.objects.filter(pk=job.pk).update(
                 status=ExportJob.Status.DONE, export=export, done=min(count, job.total), total=max(count, job.total),

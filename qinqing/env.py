@@ -69,11 +69,28 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
+# SQLite (``make run`` and the quick test run): write-ahead logging, so a page or a foreground export reads
+# while the background worker writes and neither waits for the other; a writer that meets another waits up
+# to 20 seconds instead of failing at once with “database is locked”, and takes its write lock when its
+# transaction begins (IMMEDIATE), so it waits there rather than failing half-way when a read turns into a
+# write; synchronous=NORMAL is WAL's recommended durability (a power cut may lose the last commits, never
+# corrupt the file). An in-memory database ignores the journal mode.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def _sqlite(path: str) -> dict:
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": path, "OPTIONS": dict(SQLITE_OPTIONS)}
+
+
 def env_database(name: str, *, default_sqlite: Path) -> dict:
     """Read a database URL (``postgres://user:pass@host:port/db`` or ``sqlite:///path``)."""
     value = _raw(name)
     if not value:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(default_sqlite)}
+        return _sqlite(str(default_sqlite))
     parts = urlsplit(value)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         database = unquote(parts.path.lstrip("/"))
@@ -99,7 +116,7 @@ def env_database(name: str, *, default_sqlite: Path) -> dict:
             path = path.lstrip("/")
         if not path:
             raise ImproperlyConfigured(f"环境变量 {name} 缺少 SQLite 文件路径，例如 sqlite:///var/qinqing.sqlite3。")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        return _sqlite(path)
     raise ImproperlyConfigured(
         f"环境变量 {name} 的协议 {parts.scheme or '(空)'!r} 不受支持；请使用 postgres:// 或 sqlite:///。"
     )

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from qinqing.audit import object_types
 from qinqing.forms import StyledForm
 from qinqing.masking import mask_numbers_in
 from qinqing.models import AuditEntry, Department, User
@@ -42,18 +43,13 @@ class StaffFilter(django_filters.FilterSet):
         return queryset.filter(is_active=(value == "active"))
 
 
-def _object_types() -> list[tuple[str, str]]:
-    """Every kind of record the audit log names, by its Chinese name (the historical copies excluded)."""
-    from django.apps import apps
-
-    return sorted(
-        (
-            (model._meta.label_lower, str(model._meta.verbose_name))
-            for model in apps.get_models()
-            if not model.__name__.startswith("Historical")
-        ),
-        key=lambda choice: choice[1],
-    )
+def _flat(choices):
+    """Choices with their groups (``(group, [(value, label), …])``) opened."""
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            yield from label
+        else:
+            yield value, label
 
 
 class AuditFilterForm(StyledForm):
@@ -80,7 +76,7 @@ class AuditFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(label="用户名", field_name="actor_username", lookup_expr="icontains")
     action = django_filters.ChoiceFilter(label="操作", choices=AuditEntry.Action.choices, empty_label="全部操作")
     result = django_filters.ChoiceFilter(label="结果", choices=AuditEntry.Result.choices, empty_label="全部结果")
-    object_type = django_filters.ChoiceFilter(label="对象类型", choices=_object_types, empty_label="全部类型")
+    object_type = django_filters.ChoiceFilter(label="对象类型", choices=object_types, empty_label="全部类型")
     obj = django_filters.CharFilter(label="对象", method="filter_object")
     ip = django_filters.CharFilter(label="IP 地址", method="filter_ip")
     start = django_filters.DateFilter(label="起始日期", field_name="created_at", lookup_expr="date__gte")
@@ -114,6 +110,6 @@ class AuditFilter(django_filters.FilterSet):
             if value in (None, ""):
                 continue
             if hasattr(field, "choices"):
-                value = dict(field.choices).get(value, value)
+                value = dict(_flat(field.choices)).get(value, value)
             parts.append(f"{field.label}：{value}")
         return mask_numbers_in("；".join(parts)) or "全部记录"

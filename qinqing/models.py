@@ -218,7 +218,9 @@ class AuditEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
+        return (
+            f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
+        )
 
 
 class CalendarYear(models.Model):

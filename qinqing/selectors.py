@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, QuerySet
 
+from qinqing.audit import changes_text, object_type_label
 from qinqing.models import AuditEntry, User
 
 
@@ -44,44 +45,41 @@ AUDIT_EXPORT_LIMIT = 100_000
 AUDIT_COLUMNS = (
     "时间",
     "用户名",
+    "姓名",
     "IP 地址",
     "操作",
     "结果",
     "对象类型",
     "对象编号",
     "对象",
-    "变更前",
-    "变更后",
+    "变更（原值 → 新值）",
     "说明",
     "请求路径",
 )
-AUDIT_WIDTHS = (20, 14, 16, 12, 8, 16, 10, 30, 36, 36, 36, 40)
-
-
-def _changes_text(values: dict | None) -> str:
-    if not values:
-        return ""
-    return "；".join(f"{key}：{value}" for key, value in values.items())
+AUDIT_WIDTHS = (17, 14, 10, 15, 10, 6, 12, 8, 24, 40, 30, 24)
 
 
 def audit_rows(entries: QuerySet[AuditEntry]):
-    """The audit log's rows for the Excel export, in the page's order, read in chunks."""
-    from django.apps import apps
+    """The audit log's rows for the Excel export, in the page's order, read in chunks: local time, the
+    actor's 姓名 beside the username, object types by their Chinese names, old → new in words."""
     from django.utils import timezone
 
-    names = {model._meta.label_lower: str(model._meta.verbose_name) for model in apps.get_models()}
+    names = dict(User.objects.values_list("pk", "display_name"))
+    types: dict[str, str] = {}
     for entry in entries.select_related(None).iterator(chunk_size=2000):
+        if entry.object_type not in types:
+            types[entry.object_type] = object_type_label(entry.object_type)
         yield [
             timezone.localtime(entry.created_at).replace(tzinfo=None),
             entry.actor_username,
+            names.get(entry.actor_id, "") if entry.actor_id is not None else "",
             entry.ip or "",
             entry.get_action_display(),
             entry.get_result_display(),
-            names.get(entry.object_type, entry.object_type),
+            types[entry.object_type],
             entry.object_id,
             entry.object_repr,
-            _changes_text(entry.before),
-            _changes_text(entry.after),
+            changes_text(entry),
             entry.detail,
             entry.path,
         ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from followups.models import Inspection, Notice, Visit
+from followups.models import COPY_TO, Inspection, InspectionResult, Notice, Visit
 from projects.forms import not_before_2000
 from projects.models import ProjectMatter
-from qinqing.forms import StyledForm
+from qinqing.forms import StyledForm, guard_text_field
 from qinqing.models import Department
 from qinqing.validators import no_markup
 
@@ -74,6 +74,14 @@ class NoticeEditForm(StyledForm):
         required=False,
         validators=[no_markup],
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    copy_to = forms.CharField(
+        label="抄送",
+        max_length=200,
+        required=False,
+        initial=COPY_TO,
+        validators=[no_markup],
+        help_text="印在版记中；多个机关用顿号分隔。主送为各成员单位（名单作为附件印发）。",
     )
     visits = forms.ModelMultipleChoiceField(
         label="相关回访", queryset=Visit.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -145,7 +153,9 @@ class NoticeForm(NoticeEditForm):
         label="相关检查", queryset=Inspection.objects.none(), required=False, empty_label="（无）"
     )
     version = None
-    field_order = ["unit", "source", "title", "period_start", "period_end", "facts", "requirement", "inspection"]
+    field_order = [
+        "unit", "source", "title", "period_start", "period_end", "facts", "requirement", "copy_to", "inspection"
+    ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,7 +200,13 @@ class NoticeIssueForm(StyledForm):
     )
 
 
+OUTCOME_CHOICES = [("", "未检查"), *InspectionResult.Outcome.choices]
+
+
 class InspectionForm(StyledForm):
+    """An inspection and, for each unit, its own result: 未检查 (not inspected), 无问题, or 发现问题 with
+    the problem. One row per unit (``unit_rows``), so a unit with no problem is recorded as such."""
+
     inspected_on = forms.DateField(label="检查日期", validators=[not_before_2000], **DATE_WIDGET)
     subject = forms.CharField(
         label="检查事项",
@@ -198,25 +214,65 @@ class InspectionForm(StyledForm):
         validators=[no_markup],
         widget=forms.TextInput(attrs={"placeholder": "例如：2026年第二季度审批服务窗口运行情况"}),
     )
-    units = forms.ModelMultipleChoiceField(
-        label="被检查单位",
-        queryset=Department.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "请选择至少一个被检查单位。"},
-    )
     findings = forms.CharField(
         label="检查发现",
         max_length=3000,
         validators=[no_markup],
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="写明各单位存在的问题；检查后可就每个单位起草通报。",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="检查的总体情况；各单位的问题在右侧逐个填写，通报只引用被通报单位自己的问题。",
     )
     result = forms.ChoiceField(label="检查结果", choices=Inspection.Result.choices, widget=forms.RadioSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["units"].queryset = inspected_units()
+        self.units = list(inspected_units())
+        for unit in self.units:
+            self.fields[f"outcome_{unit.pk}"] = forms.ChoiceField(
+                label=f"{unit.name}：检查结果",
+                choices=OUTCOME_CHOICES,
+                required=False,
+                error_messages={"invalid_choice": "请选择无问题或发现问题。"},
+            )
+            self.fields[f"problem_{unit.pk}"] = forms.CharField(
+                label=f"{unit.name}：发现的问题",
+                max_length=1000,
+                required=False,
+                validators=[no_markup],
+                widget=forms.TextInput(attrs={"placeholder": "发现问题时填写"}),
+            )
+            # added after the mixin styled and guarded the declared fields: guard these the same way
+            guard_text_field(self.fields[f"problem_{unit.pk}"])
+            self.fields[f"outcome_{unit.pk}"].widget.attrs["class"] = "form-select form-select-sm"
+            self.fields[f"problem_{unit.pk}"].widget.attrs["class"] = "form-control form-control-sm"
         self.fields["inspected_on"].error_messages["required"] = "请填写检查日期。"
         self.fields["subject"].error_messages["required"] = "请填写检查事项。"
         self.fields["findings"].error_messages["required"] = "请写明检查发现。"
         self.fields["result"].error_messages["required"] = "请选择检查结果。"
+
+    def unit_rows(self) -> list[tuple]:
+        """(unit, its result field, its problem field) for the page's table."""
+        return [(unit, self[f"outcome_{unit.pk}"], self[f"problem_{unit.pk}"]) for unit in self.units]
+
+    def clean(self):
+        cleaned = super().clean()
+        inspected = 0
+        for unit in self.units:
+            outcome = cleaned.get(f"outcome_{unit.pk}")
+            problem = (cleaned.get(f"problem_{unit.pk}") or "").strip()
+            if outcome:
+                inspected += 1
+            if outcome == InspectionResult.Outcome.FOUND and not problem:
+                self.add_error(f"problem_{unit.pk}", f"{unit.name}发现问题，请写明问题。")
+            elif outcome != InspectionResult.Outcome.FOUND and problem:
+                self.add_error(f"outcome_{unit.pk}", f"{unit.name}填写了问题，请选择“发现问题”。")
+        if not inspected and not any(name.startswith(("outcome_", "problem_")) for name in self.errors):
+            self.add_error(None, "请选择至少一个被检查单位，并逐个填写检查结果。")
+        return cleaned
+
+    def results(self) -> list[tuple[Department, str, str]]:
+        data = self.cleaned_data
+        return [
+            (unit, data[f"outcome_{unit.pk}"], (data.get(f"problem_{unit.pk}") or "").strip())
+            for unit in self.units
+            if data.get(f"outcome_{unit.pk}")
+        ]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from followups.models import Notice, Rating, Visit
+from followups.models import SUPERVISION_OFFICE, Notice, Rating, Visit
 from followups.selectors import overdue_matters_of
 from projects.forms import not_before_2000
 from projects.models import ProjectMatter
@@ -195,7 +195,7 @@ class EscalationForm(StyledForm):
         self.unit = unit
         self.fields["unit"].queryset = active_units()
         self.fields["workdays"].initial = settings.RECTIFICATION_WORKDAYS
-        self.fields["referred_to"].initial = "区督查办"
+        self.fields["referred_to"].initial = SUPERVISION_OFFICE
         self.fields["referred_on"].initial = timezone.localdate()
         if unit is not None:
             today = timezone.localdate()
@@ -236,4 +236,37 @@ class EscalationCloseForm(StyledForm):
         help_text="督查结论、整改落实和处理情况。",
         error_messages={"required": "请填写办结情况。"},
     )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class EscalationSignForm(StyledForm):
+    """The supervised unit signs for the 督办单 (签收)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class EscalationReplyForm(StyledForm):
+    """The supervised unit's reply to the 督办单 (办理情况回复)."""
+
+    reply = _text_field(
+        "办理情况回复",
+        2000,
+        rows=4,
+        help_text="写明对督办事项的整改措施、办理结果和责任落实情况。",
+        error_messages={"required": "请填写办理情况回复。"},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class EscalationOpinionForm(StyledForm):
+    """The 区政府督查室's opinion, recorded by the office on its behalf."""
+
+    opinion = _text_field(
+        "督查室意见",
+        1000,
+        rows=3,
+        help_text=f"{SUPERVISION_OFFICE}对被督办单位回复的意见（由区工改办代为录入）。",
+        error_messages={"required": f"请填写{SUPERVISION_OFFICE}意见。"},
+    )
+    opinion_on = _date_field("意见日期", error_messages={"required": "请填写意见日期。"})
     version = forms.IntegerField(widget=forms.HiddenInput)

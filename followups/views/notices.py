@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from followups import documents, selectors, services
 from followups.forms.notices import InspectionForm, NoticeEditForm, NoticeFilterForm, NoticeForm, NoticeIssueForm
 from followups.forms.notices import inspected_units as units_to_notify
-from followups.models import DIMENSIONS, Inspection, Notice, Rectification, Visit
+from followups.models import COPY_TO, DIMENSIONS, Inspection, InspectionResult, Notice, Rectification, Visit
 from projects.models import Project, ProjectMatter
 from qinqing import audit
 from qinqing.forms import add_service_errors
@@ -58,71 +58,94 @@ def get_inspection(request, pk: int) -> Inspection:
 # --- what a draft starts from -----------------------------------------------------------------
 
 
-def _visit_facts(visits: list[Visit]) -> str:
-    lines = []
-    for number, visit in enumerate(visits, 1):
-        head = f"{number}．" if len(visits) > 1 else ""
+def _visit_facts(visits: list[Visit], unit: Department | None = None) -> str:
+    """One visit in prose; several in a summary, their details in the attached 回访情况表."""
+    if len(visits) == 1:
+        visit = visits[0]
         when = _cn(timezone.localtime(visit.visited_at).date()) if visit.visited_at else ""
         ratings = "，".join(f"{label}“{getattr(visit, field) or '—'}”" for field, label in DIMENSIONS)
-        lines.append(
-            f"{head}{when}，区工改办以{visit.method or '电话'}方式回访“{visit.project.name}”项目建设单位，"
+        lines = [
+            f"{when}，区工改办以{visit.method or '电话'}方式回访“{visit.project.name}”项目建设单位，"
             f"了解其{_period(visit.period_start, visit.period_end)}期间办理审批事项的情况。受访人评价：{ratings}。"
-        )
+        ]
         if visit.problems_found:
             lines.append(f"回访发现的问题：{visit.problems_found}")
         if visit.comments:
             lines.append(f"申请人意见建议：{visit.comments}")
-    return "\n".join(lines)
+        return "\n".join(lines)
+    if not visits:
+        return ""
+    bad = sum(1 for v in visits if v.is_bad)
+    found = sum(1 for v in visits if v.problems_found)
+    who = unit.name if unit is not None else "有关单位"
+    parts = [f"区工改办回访了涉及{who}的{len(visits)}个项目"]
+    if bad:
+        parts.append(f"其中{bad}个项目的建设单位评价为不满意或非常不满意")
+    if found:
+        parts.append(f"{found}个项目发现问题")
+    return "，".join(parts) + "。各项目的回访评价和发现的问题见附件回访情况表。"
 
 
 def _inspection_facts(inspection: Inspection, unit: Department | None) -> str:
-    """The inspection's findings; of findings about several units (one a line or a clause), those that
-    name ``unit``, when some do."""
-    units = "、".join(u.name for u in inspection.units.all())
-    findings = [part.strip() for part in re.split(r"[；;\n]+", inspection.findings) if part.strip()]
-    own = [part for part in findings if unit is not None and unit.name in part]
+    """What the inspection found at ``unit``: its own problem only (never the other units' findings,
+    nor an overall result that does not concern it)."""
+    own = inspection.results.filter(unit=unit).first() if unit is not None else None
+    head = f"{_cn(inspection.inspected_on)}，区工改办开展“{inspection.subject}”定期检查，"
+    if own is None or own.outcome != InspectionResult.Outcome.FOUND:
+        return head + "检查情况如下：\n" + inspection.findings
+    problems = [part.strip() for part in re.split(r"[；;\n]+", own.problem) if part.strip()]
     return (
-        f"{_cn(inspection.inspected_on)}，区工改办对{units}开展“{inspection.subject}”定期检查，"
-        f"检查结果为“{inspection.result}”。检查发现：\n" + ("\n".join(own) if own else inspection.findings)
+        head
+        + f"发现{unit.name}存在以下问题：\n"
+        + "\n".join(f"{n}．{problem}" if len(problems) > 1 else problem for n, problem in enumerate(problems, 1))
     )
 
 
-def _overdue_facts(start: date, end: date, matters: list[ProjectMatter]) -> str:
+def _overdue_facts(start: date, end: date, matters: list[ProjectMatter], unit: Department | None = None) -> str:
+    """A summary of the overdue matters; the list itself goes into the attached 逾期事项清单."""
     if not matters:
         return ""
-    lines = [f"经查，{_period(start, end)}期间，你单位承办的以下{len(matters)}个审批事项未在承诺时限内办结："]
-    for number, pm in enumerate(matters[:MAX_LISTED_MATTERS], 1):
-        accepted = f"{_cn(pm.accepted_on)}受理，" if pm.accepted_on else ""
-        limit = f"承诺时限{pm.time_limit_workdays}个工作日，" if pm.time_limit_workdays else ""
-        if pm.status == ProjectMatter.Status.DONE and pm.finished_on:
-            outcome = f"实际于{_cn(pm.finished_on)}办结"
-        else:
-            outcome = f"至今未办结（{pm.status}）"
-        lines.append(
-            f"{number}．“{pm.project.name}”{pm.matter.name}：{accepted}{limit}应于{_cn(pm.due_on)}办结，{outcome}。"
-        )
-    if len(matters) > MAX_LISTED_MATTERS:
-        lines.append(f"……其余{len(matters) - MAX_LISTED_MATTERS}个事项见所附相关事项清单。")
-    return "\n".join(lines)
+    who = unit.name if unit is not None else "该单位"
+    open_count = sum(1 for pm in matters if pm.status != ProjectMatter.Status.DONE or not pm.finished_on)
+    done_late = len(matters) - open_count
+    parts = []
+    if done_late:
+        parts.append(f"{done_late}个超期办结")
+    if open_count:
+        parts.append(f"{open_count}个至今未办结")
+    return (
+        f"经查，{_period(start, end)}期间，{who}承办的{len(matters)}个审批事项未在承诺时限内办结"
+        f"（{'、'.join(parts)}），逐项情况见附件逾期事项清单。"
+    )
 
 
 def _title(source: str, unit: Department | None, inspection: Inspection | None = None) -> str:
+    """The drafted title; never a word twice ("专项检查检查情况", "通报的通报")."""
     if unit is None:
         return ""
+    title = ""
     if source == Notice.Source.VISIT:
-        return f"关于{unit.name}在审批服务回访中发现问题的通报"
-    if source == Notice.Source.INSPECTION:
-        subject = f"关于{unit.name}{inspection.subject}检查结果的通报" if inspection else ""
-        return subject if 0 < len(subject) <= 100 else f"关于{unit.name}定期检查情况的通报"
-    if source == Notice.Source.OVERDUE:
-        return f"关于{unit.name}审批事项逾期办理情况的通报"
-    return ""
+        title = f"关于{unit.name}在审批服务回访中发现问题的通报"
+    elif source == Notice.Source.INSPECTION:
+        if inspection is not None:
+            subject = re.sub(r"(的通报|通报|结果)+$", "", inspection.subject.strip())
+            if subject.endswith("检查情况"):
+                subject = subject[: -len("情况")]
+            if not subject.endswith("检查"):
+                subject += "检查"
+            title = f"关于{unit.name}在{subject}中发现问题的通报"
+        if not 0 < len(title) <= 100:
+            title = f"关于{unit.name}定期检查发现问题的通报"
+    elif source == Notice.Source.OVERDUE:
+        title = f"关于{unit.name}审批事项逾期办理情况的通报"
+    return documents.undouble(title)
 
 
-def _requirement() -> str:
+def _requirement(unit: Department | None = None) -> str:
+    who = unit.name if unit is not None else "被通报单位"
     return (
-        f"请你单位高度重视，认真查找原因，自收到本通报之日起{settings.RECTIFICATION_WORKDAYS}个工作日内完成整改，"
-        "并将整改情况书面报送区工改办。"
+        f"请{who}高度重视，认真查找原因，自收到本通报之日起{settings.RECTIFICATION_WORKDAYS}个工作日内完成整改，"
+        "并将整改情况书面报送区工改办。\n各成员单位要引以为戒，举一反三，切实提升审批服务质量。"
     )
 
 
@@ -165,15 +188,18 @@ def _prefill(request) -> tuple[dict, dict]:
         unit = visit.unit or unit
         source, visits = Notice.Source.VISIT, [visit]
         start, end = visit.period_start, visit.period_end
-        facts = _visit_facts(visits)
+        facts = _visit_facts(visits, unit)
         basis = f"回访：{visit.project.name}（{timezone.localtime(visit.visited_at):%Y-%m-%d}）"
     elif inspection_id is not None:
         inspection = get_object_or_404(selectors.inspections_for(user), pk=inspection_id)
-        inspected = list(inspection.units.all())
-        if unit is None and len(inspected) == 1:
-            unit = inspected[0]
-        if unit is not None and unit not in inspected:
+        results = list(inspection.results.select_related("unit"))
+        found = [r.unit for r in results if r.outcome == InspectionResult.Outcome.FOUND]
+        if unit is None and len(found) == 1:
+            unit = found[0]
+        if unit is not None and unit not in [r.unit for r in results]:
             raise Http404("该单位不在这次检查的被检查单位中。")
+        if unit is not None and unit not in found:
+            raise Http404("该单位在这次检查中无问题，不能据此通报。")
         source = Notice.Source.INSPECTION
         start, end = inspection.inspected_on.replace(day=1), inspection.inspected_on
         facts = _inspection_facts(inspection, unit)
@@ -182,7 +208,7 @@ def _prefill(request) -> tuple[dict, dict]:
         start, end = _default_period(request)
         if unit is not None and source == Notice.Source.OVERDUE:
             matters = list(selectors.overdue_matters_of(unit, start, end))
-            facts = _overdue_facts(start, end, matters)
+            facts = _overdue_facts(start, end, matters, unit)
             basis = f"逾期事项：{unit.name}，{_period(start, end)}，{len(matters)} 个"
             if not matters:
                 messages.info(request, f"{unit.name}在{_period(start, end)}期间没有逾期事项。")
@@ -192,11 +218,15 @@ def _prefill(request) -> tuple[dict, dict]:
                     status=Visit.Status.DONE, unit=unit, visited_at__date__range=(start, end)
                 ).select_related("project")
             )
-            facts = _visit_facts(visits)
+            facts = _visit_facts(visits, unit)
             basis = f"回访：{unit.name}，{_period(start, end)}，{len(visits)} 次"
         elif unit is not None and source == Notice.Source.INSPECTION:
             inspection = (
-                Inspection.objects.filter(units=unit, inspected_on__range=(start, end))
+                Inspection.objects.filter(
+                    results__unit=unit,
+                    results__outcome=InspectionResult.Outcome.FOUND,
+                    inspected_on__range=(start, end),
+                )
                 .order_by("-inspected_on", "-id")
                 .first()
             )
@@ -209,7 +239,8 @@ def _prefill(request) -> tuple[dict, dict]:
         "period_start": start,
         "period_end": end,
         "facts": facts,
-        "requirement": _requirement() if source and source != Notice.Source.OTHER else "",
+        "copy_to": COPY_TO,
+        "requirement": _requirement(unit) if source and source != Notice.Source.OTHER else "",
         "visits": [v.pk for v in visits],
         "matters": [pm.pk for pm in matters],
         "inspection": inspection.pk if inspection else None,
@@ -283,6 +314,7 @@ def notice_create(request):
                     visits=list(data["visits"]),
                     inspection=data["inspection"],
                     matters=list(data["matters"]),
+                    copy_to=data["copy_to"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -295,7 +327,11 @@ def notice_create(request):
         initial, chooser = _prefill(request)
         form = NoticeForm(initial=initial)
         unit = initial["unit"]
-    inspections = Inspection.objects.filter(units=unit) if unit else Inspection.objects.none()
+    inspections = (
+        Inspection.objects.filter(results__unit=unit, results__outcome=InspectionResult.Outcome.FOUND)
+        if unit
+        else Inspection.objects.none()
+    )
     form.offer(**_offer(unit), inspections=inspections)
     return render(
         request,
@@ -344,6 +380,7 @@ def notice_edit(request, pk: int):
         "period_end": notice.period_end,
         "visits": list(notice.visits.values_list("pk", flat=True)),
         "matters": list(notice.matters.values_list("pk", flat=True)),
+        "copy_to": notice.copy_to,
         "version": notice.version,
     }
     form = NoticeEditForm(request.POST if request.method == "POST" else None, initial=initial, source=notice.source)
@@ -362,6 +399,7 @@ def notice_edit(request, pk: int):
                 period_end=data["period_end"],
                 visits=list(data["visits"]),
                 matters=list(data["matters"]),
+                copy_to=data["copy_to"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -484,16 +522,16 @@ def inspection_create(request):
                 request=request,
                 inspected_on=data["inspected_on"],
                 subject=data["subject"],
-                units=list(data["units"]),
+                results=form.results(),
                 findings=data["findings"],
                 result=data["result"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "已登记定期检查。需要通报的，可在下方就被检查单位起草通报。")
+            messages.success(request, "已登记定期检查。发现问题的单位可在下方起草通报。")
             return redirect("followups:inspection_detail", pk=inspection.pk)
-    return render(request, "followups/inspection_form.html", {"form": form})
+    return render(request, "followups/inspection_form.html", {"form": form, "unit_rows": form.unit_rows()})
 
 
 @require_GET
@@ -502,7 +540,11 @@ def inspection_detail(request, pk: int):
     user = request.user
     inspection = get_inspection(request, pk)
     notices = list(selectors.notices_for(user).filter(inspection=inspection))
-    rows = [(unit, [n for n in notices if n.unit_id == unit.pk]) for unit in inspection.units.all()]
+    results = inspection.results.select_related("unit")
+    if not selectors.is_office(user):
+        # a unit's staff see their own unit's result, not the others'
+        results = results.filter(unit_id=selectors.unit_of(user))
+    rows = [(result, [n for n in notices if n.unit_id == result.unit_id]) for result in results]
     return render(
         request,
         "followups/inspection_detail.html",

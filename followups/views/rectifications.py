@@ -13,14 +13,19 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from followups import selectors, services
+from followups import documents, selectors, services
 from followups.forms.rectifications import (
     EscalationCloseForm,
     EscalationForm,
+    EscalationOpinionForm,
+    EscalationReplyForm,
+    EscalationSignForm,
     EscalationUnitForm,
     RectificationCloseForm,
     RectificationReportForm,
@@ -28,9 +33,10 @@ from followups.forms.rectifications import (
 )
 from followups.models import Escalation, Rectification
 from projects.selectors import projects_for
+from qinqing import audit
 from qinqing.forms import add_service_errors
 from qinqing.idempotency import idempotent
-from qinqing.models import Department
+from qinqing.models import AuditEntry, Department
 from qinqing.validators import int_or_none
 
 OFFICE_ONLY = "只有区工改办可以办理此操作。"
@@ -329,8 +335,8 @@ def escalation_create(request):
             else:
                 messages.success(
                     request,
-                    f"已将{escalation.unit.name}移送{escalation.referred_to}督查督办，"
-                    f"并下发整改（期限 {escalation.rectification.due_on:%Y-%m-%d}）。",
+                    f"已印发督办单 {escalation.number}，将{escalation.unit.name}移送{escalation.referred_to}督查督办，"
+                    f"并下发整改（期限 {escalation.rectification.due_on:%Y-%m-%d}）；待{escalation.unit.name}签收、回复。",
                 )
                 return redirect("followups:escalation_detail", pk=escalation.pk)
         unit_form = EscalationUnitForm(initial={"unit": unit})
@@ -344,6 +350,10 @@ def escalation_create(request):
             # from a notice's page ("起草督查督办"): that notice is preselected as evidence
             initial["notices"] = [notice_id]
         form = EscalationForm(initial=initial, unit=unit) if unit is not None else None
+        picked = request.GET.get("all", "")
+        if form is not None and picked in ("visits", "matters", "notices"):
+            # "全选" without the page's script: every offered item of that picker, ticked
+            form.initial[picked] = list(form.fields[picked].queryset.values_list("pk", flat=True))
     return render(
         request,
         "followups/escalation_form.html",
@@ -356,19 +366,43 @@ def escalation_create(request):
     )
 
 
-def _escalation_page(request, escalation: Escalation, *, close_form=None):
+def _escalation_page(request, escalation: Escalation, *, failed: tuple[str, object] | None = None):
+    """The referral's page with the forms the viewer may use now; ``failed`` is a refused form to show again."""
     today = timezone.localdate()
-    office = _is_office(request.user)
+    user = request.user
+    office = _is_office(user)
+    own_unit = selectors.unit_of(user) == escalation.unit_id
     rectification = escalation.rectification
-    if close_form is None and office and escalation.status == Escalation.Status.OPEN:
-        close_form = EscalationCloseForm(prefix="close", initial={"version": escalation.version})
+    is_open = escalation.status == Escalation.Status.OPEN
+    forms = {}
+    if is_open and own_unit and escalation.signed_at is None:
+        forms["sign"] = EscalationSignForm(prefix="sign", initial={"version": escalation.version})
+    if is_open and own_unit and escalation.signed_at is not None and not escalation.opinion:
+        forms["reply"] = EscalationReplyForm(
+            prefix="reply", initial={"version": escalation.version, "reply": escalation.reply}
+        )
+    if is_open and office and escalation.replied_at is not None:
+        forms["opinion"] = EscalationOpinionForm(
+            prefix="opinion",
+            initial={"version": escalation.version, "opinion": escalation.opinion,
+                     "opinion_on": escalation.opinion_on or today},
+        )  # fmt: skip
+    if is_open and office:
+        forms["close"] = EscalationCloseForm(prefix="close", initial={"version": escalation.version})
+    action_errors = []
+    if failed is not None:
+        name, form = failed
+        if name in forms:
+            forms[name] = form
+        else:
+            action_errors = _error_list(form)
     visits = list(escalation.visits.select_related("project").order_by("-visited_at", "-id"))
     matters = list(escalation.matters.select_related("project", "matter").order_by("due_on", "id"))
     notices = list(escalation.notices.order_by("-issued_at", "-id"))
-    visible = _visible_projects(request.user, [v.project_id for v in visits] + [pm.project_id for pm in matters])
+    visible = _visible_projects(user, [v.project_id for v in visits] + [pm.project_id for pm in matters])
     for visit in visits:
         # the visit's page is open to the office and to the unit it was rated against
-        visit.linkable = office or visit.unit_id == selectors.unit_of(request.user)
+        visit.linkable = office or visit.unit_id == selectors.unit_of(user)
         visit.project_visible = visit.project_id in visible
     for pm in matters:
         pm.project_visible = pm.project_id in visible
@@ -383,7 +417,12 @@ def _escalation_page(request, escalation: Escalation, *, close_form=None):
             "matters": matters,
             "notices": notices,
             "office": office,
-            "close_form": close_form,
+            "own_unit": own_unit,
+            "sign_form": forms.get("sign"),
+            "reply_form": forms.get("reply"),
+            "opinion_form": forms.get("opinion"),
+            "close_form": forms.get("close"),
+            "action_errors": action_errors,
         },
     )
 
@@ -394,25 +433,75 @@ def escalation_detail(request, pk: int):
     return _escalation_page(request, get_escalation(request, pk))
 
 
-@require_POST
-@permission_required("qinqing.view_followups", raise_exception=True)
-def escalation_close(request, pk: int):
-    escalation = get_escalation(request, pk, manage=True)
-    form = EscalationCloseForm(request.POST, prefix="close")
+def _escalation_action(request, pk: int, *, name: str, form_class, service, success: str, manage: bool):
+    escalation = get_escalation(request, pk, manage=manage)
+    if not manage and selectors.unit_of(request.user) != escalation.unit_id:
+        raise PermissionDenied(f"只有{escalation.unit.name}的人员可以签收、回复这份督办单。")
+    form = form_class(request.POST, prefix=name)
     if form.is_valid():
         try:
-            services.escalation_close(
-                actor=request.user, request=request, escalation_id=escalation.pk, **form.cleaned_data
-            )
+            service(actor=request.user, request=request, escalation_id=escalation.pk, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "督查督办已办结。")
+            messages.success(request, success)
             return redirect("followups:escalation_detail", pk=escalation.pk)
+    return _escalation_page(request, get_escalation(request, pk), failed=(name, form))
+
+
+@require_POST
+@permission_required("qinqing.view_followups", raise_exception=True)
+def escalation_sign(request, pk: int):
+    return _escalation_action(request, pk, name="sign", form_class=EscalationSignForm,
+                              service=services.escalation_sign, success="已签收督办单。请在办理后回复办理情况。",
+                              manage=False)  # fmt: skip
+
+
+@require_POST
+@permission_required("qinqing.view_followups", raise_exception=True)
+def escalation_reply(request, pk: int):
+    return _escalation_action(request, pk, name="reply", form_class=EscalationReplyForm,
+                              service=services.escalation_reply, success="已回复办理情况，待区政府督查室提出意见。",
+                              manage=False)  # fmt: skip
+
+
+@require_POST
+@permission_required("qinqing.view_followups", raise_exception=True)
+def escalation_opinion(request, pk: int):
+    return _escalation_action(request, pk, name="opinion", form_class=EscalationOpinionForm,
+                              service=services.escalation_opinion, success="已录入区政府督查室意见。",
+                              manage=True)  # fmt: skip
+
+
+@require_POST
+@permission_required("qinqing.view_followups", raise_exception=True)
+def escalation_close(request, pk: int):
+    return _escalation_action(request, pk, name="close", form_class=EscalationCloseForm,
+                              service=services.escalation_close, success="督查督办已办结。", manage=True)  # fmt: skip
+
+
+@require_GET
+@permission_required("qinqing.view_followups", raise_exception=True)
+def escalation_pdf(request, pk: int):
+    """The 督办单 (移送函) as issued (kept at issue, or at this first download); each download audited.
+    A kept file that is gone or altered is refused, not drawn again."""
     escalation = get_escalation(request, pk)
-    if escalation.status != Escalation.Status.OPEN:
-        # closed meanwhile: no form to show, only why nothing was saved
-        for error in _error_list(form):
-            messages.error(request, error)
-        form = None
-    return _escalation_page(request, escalation, close_form=form)
+    if not escalation.serial:
+        messages.error(request, "该督查督办没有编号，没有督办单。")
+        return redirect("followups:escalation_detail", pk=escalation.pk)
+    document = documents.keep_escalation(escalation.pk)
+    try:
+        content = documents.read(document)
+    except documents.KeptFileError as error:
+        audit.record(action=AuditEntry.Action.EXPORT, request=request, obj=escalation, result=AuditEntry.Result.FAILURE,
+                     detail=f"督办单正式文件{'缺失' if error.missing else '校验不符'}：{document.filename}")  # fmt: skip
+        return HttpResponse(
+            "该督办单的正式文件缺失或已被改动（校验不符），不能下载。请联系系统管理员从备份中恢复。",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    audit.record(action=AuditEntry.Action.EXPORT, request=request, obj=escalation,
+                 detail=f"下载督办单：{document.filename}（印发存档，SHA-256 {document.sha256[:16]}…）")  # fmt: skip
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{escape_uri_path(document.filename)}"
+    return response

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ledger import archive
+from ledger import archive, selectors
 from ledger.models import Export
 from qinqing import audit, files
 from qinqing.models import AuditEntry
@@ -36,8 +36,11 @@ def export_list(request):
             "page": page,
             "kind": kind,
             "kinds": Export.Kind.choices,
+            "page_numbers": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
             "sees_all": request.user.has_role(Role.OFFICE),
             "unit": "份",
+            "jobs": selectors.recent_jobs(request.user),
+            "job_days": selectors.RECENT_JOB_DAYS,
         },
     )
 
@@ -67,4 +70,13 @@ def export_download(request, pk: int):
             content_type="text/plain; charset=utf-8",
         )
     audit.record(action=AuditEntry.Action.DOWNLOAD, request=request, obj=export, detail=export.filename)
-    return archive.file_response(content, content_type=export.content_type, filename=export.filename)
+    if archive.reveals_phones(export):
+        # the file shows full phone numbers: fetching it again is another view of personal data
+        audit.record(
+            action=AuditEntry.Action.REVEAL,
+            request=request,
+            obj=export,
+            detail=f"再次下载含完整联系电话的导出：{export.row_count} 个项目",
+        )
+    # saved, never opened in place: the 下载 link leaves the person on the archive page
+    return archive.file_response(content, content_type=export.content_type, filename=export.filename, save=True)

@@ -35,6 +35,9 @@ def workbench(request):
         context["matters"] = project_selectors.matter_figures(user, today)
     if context["is_specialist"]:
         context["mine"] = project_selectors.specialist_figures(user, today)
+    if user.has_perm("qinqing.view_ledger"):
+        # background exports: whoever left the progress page finds them here
+        context["jobs"] = selectors.recent_jobs(user, limit=5)
     if context["is_admin"]:
         context["accounts"] = selectors.account_summary()
     if context["is_auditor"]:

@@ -27,6 +27,7 @@ def audit_list(request):
         {
             "filter": audit_filter,
             "page": page,
+            "rows": audit.shown(page),
             "querystring": request.GET.urlencode(),
             "limit": selectors.AUDIT_EXPORT_LIMIT,
         },

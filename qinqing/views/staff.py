@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinqing import handover, selectors, services
+from qinqing import audit, handover, selectors, services
 from qinqing.filters import StaffFilter
 from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
 from qinqing.htmx import wants_fragment
@@ -70,7 +70,7 @@ def staff_detail(request, pk: int):
         "qinqing/staff_detail.html",
         {
             "account": account,
-            "history": selectors.account_history(account)[:200],
+            "history": audit.shown(selectors.account_history(account)[:200]),
             "locked": account.username in selectors.locked_usernames(),
             **_disable_context(account),
         },

@@ -115,15 +115,39 @@ def test_draw_bad_rating_rectification_to_its_close(page: Page, live_server):
     page.get_by_test_id("notice-escalate").click()
     expect(page.get_by_test_id("escalation-unit")).to_have_text("区住房城乡建委")
     form = page.get_by_test_id("escalation-form")
-    form.get_by_label("督办事由").fill("回访差评，经通报后仍需督促整改，移送区督查办督办。")
+    form.get_by_label("督办事由").fill("回访差评，经通报后仍需督促整改，移送区政府督查室督办。")
     form.get_by_label("整改责任人").fill("张审批")
-    page.get_by_test_id("picker-visits").get_by_role("checkbox").first.check()
+    expect(form.get_by_label("移送机关")).to_have_value("区政府督查室")
+    page.get_by_test_id("picker-visits").get_by_label("全选").check()  # every visit of the unit at once
+    expect(page.get_by_test_id("picker-visits").get_by_role("checkbox").last).to_be_checked()
     expect(page.get_by_test_id("picker-notices").get_by_label(re.compile(re.escape(notice.number)))).to_be_checked()
-    page.get_by_role("button", name="移送并下发整改").click()
-    expect(page.get_by_text("已将区住房城乡建委移送区督查办督查督办")).to_be_visible()
+    page.get_by_role("button", name="印发督办单并下发整改").click()
+    number = f"江北工改督〔{today.year}〕1号"
+    expect(page.get_by_text(f"已印发督办单 {number}，将区住房城乡建委移送区政府督查室督查督办")).to_be_visible()
     escalation = Escalation.objects.get()
     assert set(escalation.visits.all()) == {rectification.visit}
     assert set(escalation.notices.all()) == {notice}
+    expect(page.get_by_test_id("escalation-signed")).to_have_text("待签收")
+
+    # the unit finds the 督办单 on its to-do list, reads its PDF, signs for it and replies
+    page.get_by_role("button", name="退出").click()
+    _login(page, base, "unit1")
+    page.get_by_test_id("todo-unit_escalations").get_by_role("link", name=re.compile(re.escape(number))).click()
+    pdf = page.request.get(base + page.get_by_test_id("escalation-pdf").get_attribute("href"))
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    page.get_by_test_id("escalation-sign-form").get_by_role("button", name="签收").click()
+    expect(page.get_by_text("已签收督办单")).to_be_visible()
+    expect(page.get_by_test_id("escalation-signed")).to_contain_text("张审批")
+    page.get_by_label("办理情况回复").fill("已统一审查尺度，指定专人对接申请人。")
+    page.get_by_role("button", name="提交回复").click()
+    expect(page.get_by_test_id("escalation-reply")).to_contain_text("已统一审查尺度")
+    page.goto(f"{base}/")
+    expect(page.get_by_test_id("todo")).not_to_contain_text(number)
+    escalation.refresh_from_db()
+    assert (escalation.signed_by.username, escalation.replied_by.username) == ("unit1", "unit1")
+    page.get_by_role("button", name="退出").click()
+    _login(page, base, "office1")
 
     # this week's summary carries the visit, the satisfaction, the rectifications, the notice and the referral
     page.get_by_test_id("main-nav").get_by_role("link", name="周报").click()

@@ -17,6 +17,7 @@ from projects.models import ProjectMatter, TimelineEntry
 from qinqing.roles import Role
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.followups.test_rectifications import bad_visit
+from tests.pdf import require_cjk_font
 
 
 def _today() -> datetime.date:
@@ -121,7 +122,7 @@ def _form(hall, **overrides) -> dict:
         "unit": hall.unit_a.pk,
         "reason": "回访不满意、事项超期，经通报仍未整改",
         "referred_on": _today().isoformat(),
-        "referred_to": "区督查办",
+        "referred_to": "区政府督查室",
         "owner": "李科长",
         "workdays": 10,
         "visits": [hall.visit.pk],
@@ -155,8 +156,8 @@ def test_the_office_picks_a_unit_then_its_evidence(hall):
     assert "消防验收" not in page
     assert hall.other_notice.number not in page
     assert "尚未印发的通报草稿" not in page
-    # the defaults: today, 区督查办, the configured working days
-    assert 'value="区督查办"' in page
+    # the defaults: today, 区政府督查室 (the work plan's name), the configured working days
+    assert 'value="区政府督查室"' in page
     assert f'value="{_today().isoformat()}"' in page
     assert 'name="workdays" value="15"' in page
     for bad in ("abc", "999999", str(hall.unit_a.pk + 1000)):
@@ -248,10 +249,16 @@ def test_an_escalation_closes_only_after_its_rectification(hall):
     assert "整改尚未办结" in page
     response = _close(office, escalation)
     assert response.status_code == 200
+    assert "区消防救援支队尚未签收并回复督办单，不能办结督办" in response.content.decode()
+    _sign_and_reply(hall)
+    escalation.refresh_from_db()
+    version = escalation.version
+    response = _close(office, escalation)
+    assert response.status_code == 200
     assert "督办对应的整改尚未办结" in response.content.decode()
     escalation.refresh_from_db()
     assert escalation.status == "督办中"
-    assert escalation.version == 0
+    assert escalation.version == version
 
     rect = escalation.rectification
     services.rectification_report(
@@ -320,11 +327,17 @@ PAGES = [
     ("escalation_create", "post", (302, 403, 403, 403, 403, 403)),
     ("escalation_detail", "get", (200, 200, 404, 403, 403, 403)),
     ("escalation_close", "post", (302, 403, 404, 403, 403, 403)),
+    ("escalation_pdf", "get", (200, 200, 404, 403, 403, 403)),
+    ("escalation_sign", "post", (403, 302, 404, 403, 403, 403)),
+    ("escalation_reply", "post", (403, 302, 404, 403, 403, 403)),
+    ("escalation_opinion", "post", (302, 403, 404, 403, 403, 403)),
 ]
+OBJECT_PAGES = ("escalation_detail", "escalation_close", "escalation_pdf", "escalation_sign", "escalation_reply",
+                "escalation_opinion")  # fmt: skip
 
 
 def _page_url(hall, name: str) -> str:
-    if name in ("escalation_detail", "escalation_close"):
+    if name in OBJECT_PAGES:
         return reverse(f"followups:{name}", args=[hall.escalation.pk])
     return reverse(f"followups:{name}")
 
@@ -332,9 +345,16 @@ def _page_url(hall, name: str) -> str:
 def _post_data(hall, name: str) -> dict:
     if name == "escalation_create":
         return _form(hall)
+    hall.escalation.refresh_from_db()
+    version = hall.escalation.version
     if name == "escalation_close":
-        hall.escalation.refresh_from_db()
-        return {"close-outcome": "整改到位", "close-version": hall.escalation.version}
+        return {"close-outcome": "整改到位", "close-version": version}
+    if name == "escalation_sign":
+        return {"sign-version": version}
+    if name == "escalation_reply":
+        return {"reply-reply": "已整改到位", "reply-version": version}
+    if name == "escalation_opinion":
+        return {"opinion-opinion": "同意", "opinion-opinion_on": _today().isoformat(), "opinion-version": version}
     return {}
 
 
@@ -342,7 +362,17 @@ def _state() -> tuple:
     return tuple(Escalation.objects.order_by("pk").values_list("pk", "status", "version")), _counts()
 
 
+def _sign_and_reply(hall) -> None:
+    unit_user, escalation = hall.users["department"], hall.escalation
+    escalation.refresh_from_db()
+    escalation = services.escalation_sign(actor=unit_user, request=None, escalation_id=escalation.pk,
+                                          version=escalation.version)  # fmt: skip
+    services.escalation_reply(actor=unit_user, request=None, escalation_id=escalation.pk,
+                              version=escalation.version, reply="已增派验收人员，逐件办结。")  # fmt: skip
+
+
 def _close_rectification(hall) -> None:
+    _sign_and_reply(hall)
     rect = hall.escalation.rectification
     services.rectification_report(
         actor=hall.users["office"], request=None, rectification_id=rect.pk, version=rect.version,
@@ -363,20 +393,31 @@ def _close_rectification(hall) -> None:
         for seat, status in zip(SEATS, statuses, strict=True)
     ],
 )
-def test_every_page_for_every_seat(hall, name, method, seat, status):
+def test_every_page_for_every_seat(hall, name, method, seat, status, django_capture_on_commit_callbacks):
     if name == "escalation_close":
         _close_rectification(hall)
+    if name in ("escalation_reply", "escalation_opinion"):
+        unit_user = hall.users["department"]
+        services.escalation_sign(actor=unit_user, request=None, escalation_id=hall.escalation.pk, version=0)
+    if name == "escalation_opinion":
+        services.escalation_reply(actor=hall.users["department"], request=None, escalation_id=hall.escalation.pk,
+                                  version=1, reply="已整改")  # fmt: skip
+    if name == "escalation_pdf":
+        require_cjk_font()
     client = hall.clients[seat]
     url = _page_url(hall, name)
     before = _state()
     response = client.get(url) if method == "get" else client.post(url, _post_data(hall, name))
     assert response.status_code == status
     assert (_state() != before) is (status == 302)
+    if name == "escalation_pdf" and status == 200:
+        assert response["Content-Type"] == "application/pdf"
+        return
     page = response.content.decode()
     if status == 200 and name == "escalation_detail":
         assert "消防验收多次超期" in page
     if status in (403, 404):
-        assert "消防验收多次超期" not in page
+        assert "消防验收多次超期" not in page.replace("督查督办：", "")
         assert ("无权访问" if status == 403 else "页面不存在") in page
 
 
@@ -397,6 +438,10 @@ def test_anonymous_goes_to_login(hall, client, name, method, statuses):
         ("escalation_create", ["put", "delete", "patch"]),
         ("escalation_detail", ["post", "put", "delete", "patch"]),
         ("escalation_close", ["get", "put", "delete", "patch"]),
+        ("escalation_sign", ["get", "put", "delete", "patch"]),
+        ("escalation_reply", ["get", "put", "delete", "patch"]),
+        ("escalation_opinion", ["get", "put", "delete", "patch"]),
+        ("escalation_pdf", ["post", "put", "delete", "patch"]),
     ],
 )
 def test_other_methods_are_refused(hall, name, wrong):

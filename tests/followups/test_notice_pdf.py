@@ -66,7 +66,10 @@ def test_the_pdf_is_kept_at_issue_and_served_as_issued(hall, django_capture_on_c
         assert response["Content-Type"] == "application/pdf"
         assert response.content == stored
     text = flat(pdf_text(response.content))
-    assert "区住房城乡建委：" in text
+    assert "现将区住房城乡建委" in text
+    assert "各成员单位：" in text
+    # the member units it went to, as they were named when it was issued
+    assert "区住房城乡建委" in text.split("主送成员单位名单")[-1]
     assert "区住房和城乡建设委员会" not in text
     assert flat(notice.number) in text
     assert_cjk_fonts_embedded(response.content)

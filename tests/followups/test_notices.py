@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from followups import services
-from followups.models import Inspection, Notice, Rectification, Visit
+from followups import documents, services
+from followups.models import Inspection, InspectionResult, Notice, Rectification, Visit
 from projects.models import TimelineEntry
 from qinqing.models import Department
 from qinqing.roles import Role
@@ -149,7 +149,10 @@ def hall(make_user):
         request=None,
         inspected_on=today - timedelta(days=1),
         subject="审批服务窗口运行情况",
-        units=[unit_a, unit_b],
+        results=[
+            (unit_a, "发现问题", "区住房城乡建委窗口无人值守半小时"),
+            (unit_b, "发现问题", "区消防救援支队一次性告知不完整"),
+        ],
         findings="区住房城乡建委窗口无人值守半小时；区消防救援支队一次性告知不完整。",
         result=Inspection.Result.CRITICISED,
     )
@@ -404,7 +407,7 @@ def test_evidence_of_another_unit_is_refused(hall):
         request=None,
         inspected_on=_today(),
         subject="档案管理",
-        units=[hall.unit_c],
+        results=[(hall.unit_c, "无问题", "")],
         findings="档案齐全。",
         result=Inspection.Result.PASSED,
     )
@@ -455,11 +458,12 @@ def test_prefill_from_an_inspection(hall):
     assert form.initial["source"] == Notice.Source.INSPECTION
     assert form.initial["inspection"] == hall.inspection.pk
     assert "区消防救援支队一次性告知不完整" in form.initial["facts"]
-    # of findings about several units, those about this one
+    # the unit's own problem, not the other units' nor the inspection's overall result
     assert "无人值守" not in form.initial["facts"]
-    assert "通报批评" in form.initial["facts"]
+    assert "通报批评" not in form.initial["facts"]
     assert form.initial["period_end"] == hall.inspection.inspected_on
-    assert "审批服务窗口运行情况" in form.initial["title"]
+    assert form.initial["title"] == "关于区消防救援支队在审批服务窗口运行情况检查中发现问题的通报"
+    assert form.initial["copy_to"] == "区政府督查室"
     data = _form_data(
         hall,
         unit=hall.unit_b.pk,
@@ -487,10 +491,10 @@ def test_prefill_from_overdue_matters(hall):
     assert sorted(form.initial["matters"]) == sorted([hall.overdue.pk, hall.late.pk])
     assert (form.initial["period_start"], form.initial["period_end"]) == (start, end)
     facts = form.initial["facts"]
-    assert "以下2个审批事项未在承诺时限内办结" in facts
-    assert "施工图审查备案" in facts
-    assert "至今未办结（审查中）" in facts
-    assert "建设工程消防验收备案" in facts
+    # a summary in the prose; the matters themselves go into the attached 逾期事项清单
+    assert "区住房城乡建委承办的2个审批事项未在承诺时限内办结（1个超期办结、1个至今未办结）" in facts
+    assert "见附件逾期事项清单" in facts
+    assert "施工图审查备案" not in facts
     assert "施工许可证核发" not in facts
     assert "人防工程竣工验收备案" not in facts
     assert form.initial["title"] == "关于区住房城乡建委审批事项逾期办理情况的通报"
@@ -570,7 +574,16 @@ def test_the_pdf_is_a_formal_a4_document_with_the_font_embedded(hall):
     assert "江北区工程建设项目审批制度改革工作领导小组办公室" in text
     assert flat(hall.issued.number) in text
     assert hall.issued.title in text
-    assert "区住房城乡建委：" in text
+    # circulated to every member unit (listed in the attachment), 抄送 区政府督查室 in the 版记
+    assert "各成员单位：" in text
+    assert "现将区住房城乡建委" in text
+    assert "附件：1．逾期事项清单2．主送成员单位名单" in text
+    assert "附件1逾期事项清单" in text
+    assert "附件2主送成员单位名单" in text
+    assert all(flat(name) in text for name in hall.issued.recipients)
+    assert {hall.unit_a.name, hall.unit_b.name, hall.unit_c.name} <= set(hall.issued.recipients)
+    assert "抄送：区政府督查室。" in text
+    assert text.index("抄送：区政府督查室。") > text.index("附件2主送成员单位名单")
     assert "经查，施工图审查备案超过承诺时限十个工作日。" in text
     assert "请限期整改。" in text
     issued_on = timezone.localtime(hall.issued.issued_at).date()
@@ -649,43 +662,63 @@ def test_the_office_detail_offers_the_next_steps(hall):
 # --- inspections ------------------------------------------------------------------------------
 
 
-def _inspection_data(hall, **overrides) -> dict:
+def _inspection_data(hall, results: dict | None = None, **overrides) -> dict:
+    """The inspection form: unit A inspected with no problem, unit C (区城市管理局) with one; ``results``
+    replaces them ({unit: (outcome, problem)})."""
+    if results is None:
+        results = {hall.unit_a: ("无问题", ""), hall.unit_c: ("发现问题", "区城市管理局窗口未公示办事指南。")}
     data = {
         "inspected_on": _today().isoformat(),
         "subject": "第二季度窗口服务检查",
-        "units": [hall.unit_a.pk, hall.unit_c.pk],
-        "findings": "区城市管理局窗口未公示办事指南。",
+        "findings": "检查了两个单位的窗口服务。",
         "result": Inspection.Result.RECTIFY,
     }
+    for unit, (outcome, problem) in results.items():
+        data[f"outcome_{unit.pk}"] = outcome
+        data[f"problem_{unit.pk}"] = problem
     data.update(overrides)
     return data
 
 
 def test_recording_an_inspection_and_drafting_its_notices(hall):
+    """GIVEN an inspection of unit A (no problem) and unit C (a problem) WHEN it is recorded THEN each unit's
+    result is kept, only unit C can be notified, and its notice cites only its own problem."""
     client = hall.clients["office"]
     form_page = client.get(reverse("followups:inspection_create"))
     assert form_page.context["form"].initial["inspected_on"] == _today()
     page = form_page.content.decode()
-    assert 'type="checkbox" name="units"' in page
+    assert f'name="outcome_{hall.unit_a.pk}"' in page
+    assert f'name="problem_{hall.unit_a.pk}"' in page
     # the reform office does not check itself
-    assert "区工改办" not in page.split('data-testid="choices-units"')[1]
+    assert "区工改办" not in page.split('data-testid="inspection-results"')[1]
     response = client.post(reverse("followups:inspection_create"), _inspection_data(hall))
     inspection = Inspection.objects.latest("id")
     assert response["Location"] == reverse("followups:inspection_detail", args=[inspection.pk])
     assert set(inspection.units.all()) == {hall.unit_a, hall.unit_c}
+    assert {(r.unit, r.outcome, r.problem) for r in inspection.results.all()} == {
+        (hall.unit_a, "无问题", ""),
+        (hall.unit_c, "发现问题", "区城市管理局窗口未公示办事指南。"),
+    }
     assert inspection.recorded_by == hall.office
     page = client.get(reverse("followups:inspection_detail", args=[inspection.pk])).content.decode()
     assert "区城市管理局窗口未公示办事指南。" in page
     assert "限期整改" in page
-    for unit in (hall.unit_a, hall.unit_c):
-        link = f"{reverse('followups:notice_create')}?inspection={inspection.pk}&amp;unit={unit.pk}"
-        assert link in page
+    link = f"{reverse('followups:notice_create')}?inspection={inspection.pk}&amp;unit="
+    assert f"{link}{hall.unit_c.pk}" in page
+    # the unit with no problem is not offered for a notice, and cannot be drafted one
+    assert f"{link}{hall.unit_a.pk}" not in page
+    url = reverse("followups:notice_create")
+    assert client.get(url, {"inspection": inspection.pk, "unit": hall.unit_a.pk}).status_code == 404
+    response = client.post(url, _form_data(hall, unit=hall.unit_a.pk, source=Notice.Source.INSPECTION,
+                                           inspection=inspection.pk, title="关于区住房城乡建委的通报"))  # fmt: skip
+    assert "区住房城乡建委在这次检查中无问题，不能据此通报。" in response.content.decode()
     # the findings become a notice about unit C
-    response = client.get(reverse("followups:notice_create"), {"inspection": inspection.pk, "unit": hall.unit_c.pk})
+    response = client.get(url, {"inspection": inspection.pk, "unit": hall.unit_c.pk})
     initial = response.context["form"].initial
     assert "区城市管理局窗口未公示办事指南。" in initial["facts"]
+    assert initial["title"] == "关于区城市管理局在第二季度窗口服务检查中发现问题的通报"
     client.post(
-        reverse("followups:notice_create"),
+        url,
         _form_data(
             hall,
             unit=hall.unit_c.pk,
@@ -700,6 +733,42 @@ def test_recording_an_inspection_and_drafting_its_notices(hall):
     assert reverse("followups:notice_detail", args=[notice.pk]) in page
     rows = client.get(reverse("followups:inspection_list")).context["page"]
     assert (rows[0], rows[0].notice_count) == (inspection, 1)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "窗口服务作风专项检查",
+        "窗口服务作风专项检查情况",
+        "窗口服务作风检查检查",
+        "窗口服务作风情况通报",
+        "窗口服务作风",
+    ],
+)
+def test_a_drafted_title_never_doubles_a_word(hall, subject):
+    """GIVEN inspections whose subject ends in 检查, 情况, 通报 or a doubled word WHEN a notice is drafted from
+    them THEN its title reads each word once ("检查检查", "情况情况", "通报通报" never appear)."""
+    inspection = services.inspection_record(actor=hall.office, request=None, inspected_on=_today(), subject=subject,
+                                            results=[(hall.unit_c, "发现问题", "窗口无人")], findings="见各单位",
+                                            result=Inspection.Result.RECTIFY)  # fmt: skip
+    response = hall.clients["office"].get(
+        reverse("followups:notice_create"), {"inspection": inspection.pk, "unit": hall.unit_c.pk}
+    )
+    title = response.context["form"].initial["title"]
+    assert title.startswith("关于区城市管理局在窗口服务作风")
+    assert title.endswith("检查中发现问题的通报")
+    for word in ("检查检查", "情况情况", "通报通报", "检查情况检查", "通报的通报"):
+        assert word not in title
+    assert documents.doubled_words(title) == []
+
+
+def test_a_title_with_a_doubled_word_is_refused(hall):
+    response = hall.clients["office"].post(
+        reverse("followups:notice_create"),
+        _form_data(hall, unit=hall.unit_a.pk, source=Notice.Source.OTHER, title="关于区住房城乡建委的通报通报"),
+    )
+    assert "标题中“通报通报”重复了，请修改。" in response.content.decode()
+    assert documents.undouble("关于区住房城乡建委专项检查检查情况的通报通报") == "关于区住房城乡建委专项检查情况的通报"
 
 
 def test_the_inspection_list_per_seat(hall):
@@ -730,12 +799,36 @@ def test_the_notices_of_an_inspection_a_unit_sees_are_its_issued_ones(hall):
     assert "检查草稿" not in page.content.decode()
 
 
+def _bad(hall, case: str) -> dict:
+    unit_a, unit_c = hall.unit_a, hall.unit_c
+    cases = {
+        "no unit": _inspection_data(hall, results={}),
+        "problem missing": _inspection_data(hall, results={unit_c: ("发现问题", "")}),
+        "clear with problem": _inspection_data(
+            hall, results={unit_a: ("无问题", "窗口无人"), unit_c: ("发现问题", "x")}
+        ),
+        "bad outcome": _inspection_data(hall, results={unit_c: ("优秀", "")}),
+        "problem markup": _inspection_data(hall, results={unit_c: ("发现问题", "<b>窗口</b>")}),
+        "problem too long": _inspection_data(hall, results={unit_c: ("发现问题", "问" * 1001)}),
+        "criticised without problems": _inspection_data(hall, results={unit_a: ("无问题", "")}),
+        "passed with problems": _inspection_data(hall, result=Inspection.Result.PASSED),
+    }
+    return cases[case]
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"subject": ""}, "请填写检查事项。"),
         ({"findings": ""}, "请写明检查发现。"),
-        ({"units": []}, "请选择至少一个被检查单位。"),
+        ("no unit", "请选择至少一个被检查单位，并逐个填写检查结果。"),
+        ("problem missing", "区城市管理局发现问题，请写明问题。"),
+        ("clear with problem", "区住房城乡建委填写了问题，请选择“发现问题”。"),
+        ("bad outcome", "请选择无问题或发现问题。"),
+        ("problem markup", "不能包含 &lt; 或 &gt; 等标记字符"),
+        ("problem too long", "最多 1000 个字符"),
+        ("criticised without problems", "各被检查单位均无问题，检查结果应为“合格”。"),
+        ("passed with problems", "有单位发现问题，检查结果不能为“合格”。"),
         ({"result": ""}, "请选择检查结果。"),
         ({"result": "优秀"}, "选择一个有效的选项"),
         ({"inspected_on": ""}, "请填写检查日期。"),
@@ -745,15 +838,15 @@ def test_the_notices_of_an_inspection_a_unit_sees_are_its_issued_ones(hall):
         ({"subject": "查" * 201}, "最多 200 个字符"),
         ({"findings": "发" * 3001}, "最多 3000 个字符"),
         ({"findings": "<b>窗口</b>"}, "不能包含 &lt; 或 &gt; 等标记字符"),
-        ({"units": ["999999"]}, "选择一个有效的选项"),
     ],
 )
 def test_bad_inspections_are_refused_with_a_message(hall, overrides, message):
-    before = Inspection.objects.count()
-    response = hall.clients["office"].post(reverse("followups:inspection_create"), _inspection_data(hall, **overrides))
+    before = (Inspection.objects.count(), InspectionResult.objects.count())
+    data = _bad(hall, overrides) if isinstance(overrides, str) else _inspection_data(hall, **overrides)
+    response = hall.clients["office"].post(reverse("followups:inspection_create"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert Inspection.objects.count() == before
+    assert (Inspection.objects.count(), InspectionResult.objects.count()) == before
 
 
 # --- every URL, for every seat ----------------------------------------------------------------
@@ -913,7 +1006,7 @@ def test_the_lists_cost_the_same_for_2_and_20_rows(hall, seat):
             request=None,
             inspected_on=_today(),
             subject=f"加测检查{n}",
-            units=[hall.unit_a, unit],
+            results=[(hall.unit_a, "无问题", ""), (unit, "无问题", "")],
             findings="加测",
             result=Inspection.Result.PASSED,
         )

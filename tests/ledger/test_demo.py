@@ -13,7 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from ledger import archive
-from ledger.models import Export
+from ledger.models import Export, ExportJob, SummaryIssue
 from ledger.summary import Period, consultation_trend
 from projects.models import Consultation
 from qinqing.models import User
@@ -40,11 +40,17 @@ def test_seed_demo_leaves_an_archive_and_a_trend_and_does_not_repeat_them(seeded
     adds neither exports nor walk-ins. (One test: seed_demo is the expensive part.)"""
     last_week, last_month = _periods()
     office = User.objects.get(username="demo_office")
-    exports = {e.kind: e for e in Export.objects.all()}
+    issues = SummaryIssue.objects.order_by("end")
+    frozen = [pk for issue in issues for pk in (issue.pdf_id, issue.xlsx_id) if pk]
+    # the office's background ledger export, made by the worker: listed on its workbench and in 导出记录
+    (job,) = ExportJob.objects.all()
+    assert (job.status, job.requested_by, job.export.kind) == (ExportJob.Status.DONE, office, Export.Kind.LEDGER_XLSX)
+    assert job.export.filename.startswith("工作台账-完整电话-")
+    exports = {e.kind: e for e in Export.objects.exclude(pk__in=frozen).exclude(pk=job.export_id)}
     assert set(exports) == {Export.Kind.SUMMARY_PDF, Export.Kind.SUMMARY_XLSX}
     pdf, xlsx = exports[Export.Kind.SUMMARY_PDF], exports[Export.Kind.SUMMARY_XLSX]
     assert (pdf.title, pdf.described, pdf.params) == (
-        f"周报 {last_month.short}",
+        f"月报 {last_month.short}",
         last_month.label,
         last_month.querystring(),
     )
@@ -66,8 +72,15 @@ def test_seed_demo_leaves_an_archive_and_a_trend_and_does_not_repeat_them(seeded
     assert again.content == archive.read(pdf)
     require_cjk_font()
     text = flat(pdf_text(again.content))
-    assert "亲清帮办服务周报" in text
+    assert "亲清帮办服务月报" in text
     assert flat(last_month.label) in text
+
+    # the week before last issued as 周报 (numbered, its files archived), last week's narrative a draft
+    assert [(i.status, i.end) for i in issues] == [
+        ("已印发", last_week.start - timedelta(days=1)),
+        ("草稿", last_week.end),
+    ]
+    assert issues[0].number_label.endswith("年第1期")
 
     # twelve weeks of walk-ins for the trend chart, some of them submissions on projects
     assert all(n > 0 for _, n in consultation_trend(last_week, weeks=11))

@@ -6,6 +6,7 @@ import io
 import threading
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -277,7 +278,10 @@ def test_an_export_of_this_system_imports_back(hall, office):
     WHEN the export is uploaded: every project is recognised as existing;
     AND after the projects are gone, the same file imports them back with their facts."""
     stage = hall["stages"][2]
-    first = ProjectFactory(name="滨江花园", contact_name="陈建国", current_stage=stage, specialist=hall["li"])
+    first = ProjectFactory(
+        name="滨江花园", contact_name="陈建国", current_stage=stage, specialist=hall["li"], is_key=True,
+        total_investment=Decimal("45000.50"),
+    )  # fmt: skip
     second = ProjectFactory(
         name="观音桥改造", code="", investment_type="政府投资", nature="扩建", specialist=hall["wang"]
     )
@@ -291,7 +295,17 @@ def test_an_export_of_this_system_imports_back(hall, office):
     assert sorted(r.existing_id for r in preview.rows) == sorted([first.pk, second.pk])
 
     facts = {
-        p.name: (p.code, p.builder, p.contact_name, p.investment_type, p.nature, p.specialist_id, p.registered_on)
+        p.name: (
+            p.code,
+            p.builder,
+            p.contact_name,
+            p.investment_type,
+            p.nature,
+            p.specialist_id,
+            p.registered_on,
+            p.is_key,
+            p.total_investment,
+        )  # fmt: skip
         for p in (first, second)
     }
     Project.objects.all().delete()
@@ -300,7 +314,17 @@ def test_an_export_of_this_system_imports_back(hall, office):
     assert all("电话已打码，未导入号码" in r.warnings for r in preview.rows)
     office.post(reverse("ledger:import_confirm", args=[item.pk]))
     back = {
-        p.name: (p.code, p.builder, p.contact_name, p.investment_type, p.nature, p.specialist_id, p.registered_on)
+        p.name: (
+            p.code,
+            p.builder,
+            p.contact_name,
+            p.investment_type,
+            p.nature,
+            p.specialist_id,
+            p.registered_on,
+            p.is_key,
+            p.total_investment,
+        )  # fmt: skip
         for p in Project.objects.all()
     }
     assert back == facts

@@ -152,7 +152,7 @@ def week_data(db):
     old.save()
     # problems: raised in the week and still open; solved in the week; raised after the week
     p_open = Problem.objects.create(project=old, stage=stage1, description="红线冲突", owner_unit=plan,
-                                    due_on=date(2026, 11, 6), raised_by=li)  # fmt: skip
+                                    due_on=date(2026, 11, 5), raised_by=li)  # fmt: skip
     p_solved = Problem.objects.create(project=new, stage=stage2, description="意见不一", owner_unit=fire,
                                       due_on=date(2026, 11, 9), raised_by=liu, status="已解决", resolution="已统一")  # fmt: skip
     p_after = Problem.objects.create(project=new, stage=stage2, description="下周的问题", owner_unit=fire,
@@ -327,7 +327,9 @@ def test_excel_has_one_sheet_per_section_with_real_numbers(client_for, week_data
     assert "attachment" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.content))
     summary = build_summary(WEEK)
-    assert book.sheetnames == ["概况", *(t.title for t in summary.tables)]
+    # the page's order: 概况, the three charts (issue 17: each a native chart beside its figures), the sections
+    charts = [f"图{n} {data.title}"[:31] for n, data in enumerate(summary.chart_data, start=1)]
+    assert book.sheetnames == ["概况", *charts, *(t.title for t in summary.tables)]
     overview = book["概况"]
     assert "亲清帮办服务周报" in overview["A1"].value
     assert "2026年第45周" in overview["A2"].value
@@ -337,9 +339,9 @@ def test_excel_has_one_sheet_per_section_with_real_numbers(client_for, week_data
     assert units.freeze_panes == "A5"
     header = [c.value for c in units[4]]
     assert header[0] == "责任单位"
-    assert "按时办结率（%）" in header
+    assert "按时办结率" in header  # the cell carries the percent format (issue 17)
     rows = {r[0].value: [c.value for c in r] for r in units.iter_rows(min_row=5)}
-    assert rows["市规划自然资源局江北区分局"][5] == 100  # a number, not text
+    assert rows["市规划自然资源局江北区分局"][5] == 1  # a number (100 %), not text
     overdue = book["逾期未办结事项（截至期末）"]
     assert overdue["A5"].value == "新项目"
     assert overdue["D5"].value.date() == date(2026, 11, 5)
@@ -530,8 +532,8 @@ def test_a_matter_added_after_the_week_is_not_in_that_weeks_distribution(db):
 def test_an_acceptance_entered_late_with_an_earlier_date_counts_at_that_date(db):
     pm = ProjectMatterFactory(project=ProjectFactory(registered_on=date(2026, 10, 1)), status="待申报")
     _history_before(pm, at(date(2026, 11, 1)))
-    pm.status, pm.accepted_on, pm.due_on = "审查中", date(2026, 11, 5), date(2026, 11, 6)
-    pm.save()  # entered on a later day, dated the 5th
+    pm.status, pm.accepted_on, pm.due_on = "审查中", date(2026, 11, 3), date(2026, 11, 5)
+    pm.save()  # entered on a later day, dated the 3rd (due Thursday the 5th: overdue by Friday the 6th)
     summary = build_summary(WEEK)
     matters = summary.table("matters")
     assert summary.table("matters").rows[-1][matters.columns.index("已受理")] == 1
@@ -555,8 +557,9 @@ def test_a_week_still_running_counts_overdue_as_of_today(db):
     project = ProjectFactory(registered_on=today - timedelta(days=30))
     ProjectMatterFactory(project=project, status="审查中", accepted_on=today - timedelta(days=3),
                          due_on=today + timedelta(days=1))  # fmt: skip
-    ProjectMatterFactory(project=project, status="审查中", accepted_on=today - timedelta(days=9),
-                         due_on=today - timedelta(days=1))  # fmt: skip
+    # past its due date by more than the longest run of days off (a week's end never hides it)
+    ProjectMatterFactory(project=project, status="审查中", accepted_on=today - timedelta(days=25),
+                         due_on=today - timedelta(days=15))  # fmt: skip
     assert dict(build_summary(this_week).figures)["期末逾期事项"] == 1
 
 

@@ -107,13 +107,13 @@ def test_the_export_is_the_filtered_log_with_formula_text_kept_as_text_and_is_lo
     users = {row[1] for row in body}
     assert {"lisi", "wangwu"} <= users
     assert not users & {"zhangsan", "zhaoliu"}  # the failure and the denial are filtered out
-    reveal = next(row for row in body if row[1] == "lisi")
-    assert reveal[3] == "查看个人信息"
-    assert reveal[5] == "项目档案"
-    assert reveal[7] == str(log["project"])
+    reveal = dict(zip(selectors.AUDIT_COLUMNS, next(row for row in body if row[1] == "lisi"), strict=True))
+    assert reveal["操作"] == "查看个人信息"
+    assert reveal["对象类型"] == "项目档案"
+    assert reveal["对象"] == str(log["project"])
     # the formula-like detail is a plain string cell, quote-prefixed, never a formula
     cells = list(sheet.iter_rows(min_row=5))
-    detail = next(row[10] for row in cells if row[1].value == "wangwu")
+    detail = next(row[selectors.AUDIT_COLUMNS.index("说明")] for row in cells if row[1].value == "wangwu")
     assert detail.value == '=HYPERLINK("x")'
     assert detail.data_type == "s"
     assert detail.quotePrefix

@@ -31,6 +31,10 @@ followups:escalation_close     302 405 405 405 405 405 405
 followups:escalation_create    302 403 403 403 200 403 403
 followups:escalation_detail    302 403 403 200 200 403 403
 followups:escalation_list      302 403 403 200 200 403 403
+followups:escalation_opinion   302 405 405 405 405 405 405
+followups:escalation_pdf       302 403 403 200 200 403 403
+followups:escalation_reply     302 405 405 405 405 405 405
+followups:escalation_sign      302 405 405 405 405 405 405
 followups:index                302 403 403 200 200 403 403
 followups:inspection_create    302 403 403 403 200 403 403
 followups:inspection_detail    302 403 403 200 200 403 403
@@ -62,6 +66,8 @@ ledger:import_upload           302 403 403 403 200 403 403
 ledger:index                   302 200 200 403 200 403 403
 ledger:matters                 302 200 200 403 200 403 403
 ledger:summary                 302 403 403 403 200 403 403
+ledger:summary_issue           302 405 405 405 405 405 405
+ledger:summary_narrative       302 405 405 405 405 405 405
 ledger:summary_pdf             302 403 403 403 200 403 403
 ledger:summary_xlsx            302 403 403 403 200 403 403
 ledger:workbench               302 200 200 200 200 200 200
