@@ -47,11 +47,10 @@ manage_as_owner() {
 
 say "发布目录：$release"
 if [ ! -x "$release/.venv/bin/python" ]; then
-    say "创建虚拟环境，从内部镜像安装依赖（constraints.txt 锁定版本）"
+    say "创建虚拟环境，从内部镜像安装依赖（requirements.lock 锁定版本，逐个校验哈希）"
     # Debian's own Python (python3-venv): readable by the service account, whatever root's PATH says
     /usr/bin/python3 -m venv "$release/.venv"
-    "$release/.venv/bin/pip" install --quiet --no-cache-dir --upgrade pip
-    "$release/.venv/bin/pip" install --quiet --no-cache-dir -c "$release/constraints.txt" "$release"
+    "$release/.venv/bin/pip" install --quiet --no-cache-dir --require-hashes --no-deps -r "$release/requirements.lock"
 fi
 
 say "检查生产配置（check --deploy）"

@@ -129,8 +129,17 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs):
         request=request,
         result=AuditEntry.Result.DENIED,
         username=str(username or "")[:150],
-        detail="连续登录失败，账号被锁定",
+        detail=_lockout_reason(request) or "连续登录失败，账号被锁定",
     )
+
+
+def _lockout_reason(request) -> str:
+    from qinqing.login_throttle import reason
+
+    try:
+        return reason(request, getattr(request, "axes_credentials", None))
+    except AttributeError:  # a request axes has not marked (a test's, a script's)
+        return ""
 
 
 def connect_axes_signals() -> None:

@@ -32,6 +32,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -44,6 +45,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+
+from qinqing import backup_crypto
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class CheckedBackup:
     path: Path
     manifest: dict[str, Any]
     members: dict[str, tarfile.TarInfo] = field(default_factory=dict)
+    # the file the person named (encrypted); ``path`` is its decrypted copy
+    source: Path | None = None
 
     @property
     def engine(self) -> str:
@@ -119,11 +124,11 @@ def _now() -> str:
 
 
 def _free_name(directory: Path, stem: str) -> Path:
-    candidate = directory / f"{stem}.tar"
+    candidate = directory / f"{stem}.tar{backup_crypto.SUFFIX}"
     n = 1
     while candidate.exists():
         n += 1
-        candidate = directory / f"{stem}-{n}.tar"
+        candidate = directory / f"{stem}-{n}.tar{backup_crypto.SUFFIX}"
     return candidate
 
 
@@ -321,47 +326,56 @@ def create_backup(output: Path | None = None, *, stem: str = "qinqing", out: Out
         raise BackupError(f"文件已存在，不会覆盖：{output}")
     else:
         output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key, new_key = backup_crypto.load_key(create=True)
+    if new_key and out is not None:
+        out(
+            f"已生成备份密钥 {backup_crypto.key_path()}：备份用它加密，没有它无法恢复。"
+            "请立即把它另存到 U 盘或打印后放进保险柜，与备份副本分开保管。"
+        )
     created_at = timezone.localtime(timezone.now(), SHANGHAI)
     media_root = Path(settings.MEDIA_ROOT)
     partial = output.with_name(f"{output.name}.partial")
     with tempfile.TemporaryDirectory(prefix=".qinqing-backup-", dir=output.parent) as work:
+        plain = Path(work) / "backup.tar"
         dump = Path(work) / DATABASE_MEMBER[engine]
         state = _dump_postgresql(connection, dump) if engine == "postgresql" else _dump_sqlite(connection, dump)
         members: dict[str, dict[str, Any]] = {}
         try:
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    sources = [(DATABASE_MEMBER[engine], dump)]
-                    sources += [(MEDIA_PREFIX + name, path) for name, path in _media_files(media_root)]
-                    for name, path in sources:
-                        stat = path.stat()
-                        with path.open("rb") as source:
-                            reader = _HashingReader(source)
-                            tar.addfile(_tarinfo(name, stat.st_size, stat.st_mtime), reader)
-                        members[name] = {"sha256": reader.digest.hexdigest(), "size": reader.size}
-                    manifest = {
-                        "format": FORMAT,
-                        "version": VERSION,
-                        "created_at": created_at.isoformat(timespec="seconds"),
-                        "engine": engine,
-                        "database": {
-                            "name": Path(str(connection.settings_dict["NAME"])).name
-                            if engine == "sqlite"
-                            else str(connection.settings_dict["NAME"]),
-                            "server_version": state["server_version"],
-                            "dump_tool": state["tool"],
-                        },
-                        "django": django.get_version(),
-                        "migrations": state["migrations"],
-                        "tables": state["tables"],
-                        "members": members,
-                    }
-                    content = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
-                    info = _tarinfo(MANIFEST, len(content), created_at.timestamp())
-                    tar.addfile(info, _HashingReader(_BytesReader(content)))
-                handle.flush()
-                os.fsync(handle.fileno())
+            descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with (
+                os.fdopen(descriptor, "wb") as handle,
+                tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as tar,
+            ):
+                sources = [(DATABASE_MEMBER[engine], dump)]
+                sources += [(MEDIA_PREFIX + name, path) for name, path in _media_files(media_root)]
+                for name, path in sources:
+                    stat = path.stat()
+                    with path.open("rb") as source:
+                        reader = _HashingReader(source)
+                        tar.addfile(_tarinfo(name, stat.st_size, stat.st_mtime), reader)
+                    members[name] = {"sha256": reader.digest.hexdigest(), "size": reader.size}
+                manifest = {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "created_at": created_at.isoformat(timespec="seconds"),
+                    "engine": engine,
+                    "database": {
+                        "name": Path(str(connection.settings_dict["NAME"])).name
+                        if engine == "sqlite"
+                        else str(connection.settings_dict["NAME"]),
+                        "server_version": state["server_version"],
+                        "dump_tool": state["tool"],
+                    },
+                    "django": django.get_version(),
+                    "migrations": state["migrations"],
+                    "tables": state["tables"],
+                    "members": members,
+                }
+                content = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+                info = _tarinfo(MANIFEST, len(content), created_at.timestamp())
+                tar.addfile(info, _HashingReader(_BytesReader(content)))
+            dump.unlink()
+            backup_crypto.encrypt_file(plain, partial, key)
             os.replace(partial, output)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -449,8 +463,35 @@ def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo) -> Iterator[bytes]
         yield chunk
 
 
+@contextmanager
+def opened_backup(path: Path, *, allow_plain: bool = False) -> Iterator[CheckedBackup]:
+    """A backup decrypted (into a private work directory, removed afterwards) and verified completely;
+    BackupError, changing nothing, if it does not authenticate or anything in it is off. An archive
+    that is not encrypted (made before backups were) is accepted only with ``allow_plain``."""
+    if not path.is_file():
+        raise BackupError(f"备份文件不存在：{path}")
+    if not backup_crypto.is_encrypted(path):
+        if not allow_plain:
+            raise BackupError(
+                f"{path} 不是加密的备份。本版本只恢复加密备份；确是升级前生成的旧备份、且来源可靠的，"
+                "可加 --unencrypted 恢复。未做任何更改。"
+            )
+        yield check_backup(path)
+        return
+    key, _ = backup_crypto.load_key()
+    parent = Path(settings.VAR_DIR)
+    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".qinqing-decrypt-", dir=parent) as work:
+        plain = Path(work) / "backup.tar"
+        backup_crypto.decrypt_file(path, plain, key)
+        checked = check_backup(plain)
+        checked.source = path
+        yield checked
+
+
 def check_backup(path: Path) -> CheckedBackup:
-    """Open and verify an archive completely; BackupError (changing nothing) if anything is off."""
+    """Open and verify a (decrypted) archive completely; BackupError (changing nothing) if anything is
+    off."""
     if not path.is_file():
         raise BackupError(f"备份文件不存在：{path}")
     try:

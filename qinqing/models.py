@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -112,17 +113,23 @@ class User(AbstractUser):
         return expires is None or expires <= timezone.now()
 
 
-class UserSession(models.Model):
-    """Which session belongs to whom, so that disabling an account ends its sessions at once."""
+class StaffSession(AbstractBaseSession):
+    """The session table itself, with the account each session belongs to: written on every save of the
+    session (``qinqing.session_store``), so a key that rotates (sign-in, the forced password change, any
+    password change) is still the account's, and disabling the account ends all its sessions at once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="session_links")
-    session_key = models.CharField(max_length=40, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions")
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         verbose_name = "登录会话"
         verbose_name_plural = "登录会话"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from qinqing.session_store import SessionStore
+
+        return SessionStore
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.session_key[:6]}…"

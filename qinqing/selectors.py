@@ -19,17 +19,10 @@ def staff_queryset() -> QuerySet[User]:
 
 
 def locked_usernames() -> set[str]:
-    """User names currently locked out by too many failed logins."""
-    from axes.models import AccessAttempt
-    from django.conf import settings
-    from django.utils import timezone
+    """User names currently locked out by too many failed logins (see ``qinqing.login_throttle``)."""
+    from qinqing.login_throttle import locked_usernames
 
-    threshold = timezone.now() - settings.AXES_COOLOFF_TIME
-    return set(
-        AccessAttempt.objects.filter(
-            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=threshold
-        ).values_list("username", flat=True)
-    )
+    return locked_usernames()
 
 
 def account_history(user: User) -> QuerySet[AuditEntry]:

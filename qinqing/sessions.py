@@ -1,42 +1,34 @@
-"""Linking sessions to accounts, so an account's sessions can be ended at once."""
+"""Linking sessions to accounts, so an account's sessions can be ended at once.
+
+Every session row names its account (``qinqing.session_store``); these signal handlers only start the idle
+clock and note the client's address at sign-in."""
 
 from __future__ import annotations
 
 import time
 
-from django.contrib.auth import user_logged_in, user_logged_out
-from django.contrib.sessions.models import Session
+from django.contrib.auth import user_logged_in
 
-from qinqing.models import User, UserSession
+from qinqing.models import StaffSession, User
+from qinqing.session_store import IP_KEY
 
 # when the session was last active (seconds since the epoch): the idle timeout's clock
 LAST_ACTIVITY = "qinqing_last_activity"
 
 
 def _on_login(sender, request, user, **kwargs):
+    from qinqing.audit import client_ip
+
     # the clock starts at sign-in, so the first pages after it need not save the session again
     request.session[LAST_ACTIVITY] = time.time()
-    key = request.session.session_key
-    if key:
-        UserSession.objects.update_or_create(
-            session_key=key, defaults={"user": user, "ip": request.META.get("REMOTE_ADDR") or None}
-        )
-
-
-def _on_logout(sender, request, user, **kwargs):
-    key = getattr(request.session, "session_key", None)
-    if key:
-        UserSession.objects.filter(session_key=key).delete()
+    request.session[IP_KEY] = client_ip(request)
 
 
 def end_sessions(user: User) -> int:
-    """Delete every session of ``user``; returns how many were ended."""
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
-    UserSession.objects.filter(user=user).delete()
-    return len(keys)
+    """Delete every session of ``user``, whatever its key has become; returns how many were ended."""
+    count, _ = StaffSession.objects.filter(user=user).delete()
+    return count
 
 
 def connect() -> None:
     user_logged_in.connect(_on_login, dispatch_uid="qinqing.sessions.login")
-    user_logged_out.connect(_on_logout, dispatch_uid="qinqing.sessions.logout")

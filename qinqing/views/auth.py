@@ -45,13 +45,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """What a locked-out account sees: the login page, with the reason and when to try again."""
+    """What a locked-out sign-in sees: the login page, with the reason and when to try again."""
+    from qinqing.login_throttle import reason
+
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     until = timezone.localtime(timezone.now() + settings.AXES_COOLOFF_TIME)
-    message = (
-        f"该账号因连续 {settings.AXES_FAILURE_LIMIT} 次登录失败已被锁定 {minutes} 分钟，"
-        f"请于 {until:%H:%M} 后再试，或联系系统管理员解锁。"
-    )
+    why = reason(request, credentials) or f"连续 {settings.AXES_FAILURE_LIMIT} 次登录失败"
+    message = f"{why}，已被锁定 {minutes} 分钟，请于 {until:%H:%M} 后再试，或联系系统管理员解锁。"
     form = StaffAuthenticationForm(request)
     return render(
         request,

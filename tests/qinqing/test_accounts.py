@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from qinqing.models import AuditEntry, User
+from qinqing.models import AuditEntry, StaffSession, User
 from qinqing.roles import Role
 from tests.factories import TEST_PASSWORD, DepartmentFactory, UserFactory
 
@@ -107,7 +106,8 @@ def test_edit_roles_is_in_history(admin):
     assert role_change.after == {"角色": ["区工改办", "帮办专员"]}
     page = admin.get(reverse("staff:detail", args=[user.pk])).content.decode()
     assert "修改角色" in page
-    assert "区工改办" in page
+    assert "帮办专员 → 区工改办、帮办专员" in page  # in words, as the audit log shows it
+    assert "[&#x27;" not in page
     assert user.history.count() >= 2
 
 
@@ -144,13 +144,13 @@ def test_disable_ends_sessions_at_once(admin):
     victim = Client()
     assert victim.post(reverse("login"), {"username": user.username, "password": TEST_PASSWORD}).status_code == 302
     assert victim.get(reverse("ledger:workbench")).status_code == 200
-    sessions_before = Session.objects.count()
+    sessions_before = StaffSession.objects.count()
 
     response = admin.post(reverse("staff:disable", args=[user.pk]), {"reason": "调离岗位"})
     assert response.status_code == 302
     user.refresh_from_db()
     assert not user.is_active
-    assert Session.objects.count() == sessions_before - 1
+    assert StaffSession.objects.count() == sessions_before - 1
     response = victim.get(reverse("ledger:workbench"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -286,3 +286,32 @@ def test_the_first_administrator_is_made_from_the_command_line(db):
         call_command("create_admin", "xinxike01", "又一个", stdout=io.StringIO())
     with pytest.raises(CommandError, match="用户名须为"):
         call_command("create_admin", "信息科", "中文名", stdout=io.StringIO())
+
+
+def test_a_session_whose_key_rotated_is_still_ended_when_the_account_is_disabled(admin):
+    """The forced password change at first sign-in rotates the session's key; the new session is still
+    the account's, and disabling the account deletes it (not only the key it had at sign-in)."""
+    user = UserFactory(roles=[Role.SPECIALIST], must_change_password=True)
+    victim = Client()
+    victim.post(reverse("login"), {"username": user.username, "password": TEST_PASSWORD})
+    first_key = victim.session.session_key
+    assert victim.get(reverse("ledger:workbench"))["Location"].startswith(reverse("password_change"))
+    new_password = "Jiangbei#Hall2027"
+    response = victim.post(
+        reverse("password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+    rotated_key = victim.session.session_key
+    assert rotated_key != first_key
+    assert victim.get(reverse("ledger:workbench")).status_code == 200
+    session = StaffSession.objects.get(session_key=rotated_key)
+    assert session.user == user
+    assert session.ip == "127.0.0.1"
+
+    admin.post(reverse("staff:disable", args=[user.pk]), {"reason": "调离岗位"})
+    assert not StaffSession.objects.filter(user=user).exists()
+    assert not StaffSession.objects.filter(session_key=rotated_key).exists()
+    assert victim.get(reverse("ledger:workbench"))["Location"].startswith(reverse("login"))
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.DISABLE, object_id=str(user.pk))
+    assert "结束会话 1 个" in entry.detail

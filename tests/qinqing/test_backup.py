@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ledger import archive
 from ledger.models import Export
-from qinqing import audit, backups
+from qinqing import audit, backup_crypto, backups
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role
 from tests.factories import ProjectMatterFactory, UserFactory
@@ -90,28 +90,51 @@ def _restore(path: Path, **options: Any) -> str:
     return out.getvalue()
 
 
+def _plain(source: Path, target: Path) -> Path:
+    """The tar archive inside an encrypted backup, decrypted with this machine's key."""
+    backup_crypto.decrypt_file(source, target, backup_crypto.load_key()[0])
+    return target
+
+
+def _sealed(plain: Path, target: Path) -> Path:
+    """An archive encrypted with this machine's key: someone holding the key made it."""
+    backup_crypto.encrypt_file(plain, target, backup_crypto.load_key()[0])
+    plain.unlink()
+    return target
+
+
 def _rewrite(source: Path, target: Path, edit: Callable[[dict, dict[str, bytes]], None]) -> Path:
-    """A copy of an archive with its manifest (and members) edited, checksums left as they are."""
-    with tarfile.open(source) as tar:
+    """A copy of a backup with its manifest (and members) edited, checksums left as they are, encrypted
+    again with the right key (only the manifest's checksums can catch this one)."""
+    with tarfile.open(_plain(source, target.with_suffix(".source"))) as tar:
         contents = {info.name: tar.extractfile(info).read() for info in tar.getmembers()}
+    target.with_suffix(".source").unlink()
     manifest = json.loads(contents.pop(backups.MANIFEST))
     edit(manifest, contents)
     contents[backups.MANIFEST] = json.dumps(manifest).encode()
-    with tarfile.open(target, "w") as tar:
+    plain = target.with_suffix(".plain")
+    with tarfile.open(plain, "w") as tar:
         for name, data in contents.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return target
+    return _sealed(plain, target)
 
 
 def _flip_byte(source: Path, target: Path, member: str) -> Path:
-    data = bytearray(source.read_bytes())
-    with tarfile.open(source) as tar:
+    """A copy of a backup with one byte of a member changed, encrypted again with the right key."""
+    plain = _plain(source, target.with_suffix(".plain"))
+    data = bytearray(plain.read_bytes())
+    with tarfile.open(plain) as tar:
         info = tar.getmember(member)
     data[info.offset_data + info.size // 2] ^= 0xFF
-    target.write_bytes(bytes(data))
-    return target
+    plain.write_bytes(bytes(data))
+    return _sealed(plain, target)
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    with backups.opened_backup(path) as checked:
+        return checked.manifest
 
 
 def test_backup_then_wipe_then_restore_brings_every_record_and_file_back(places):
@@ -124,7 +147,8 @@ def test_backup_then_wipe_then_restore_brings_every_record_and_file_back(places)
     assert media_file.read_bytes() == WORKBOOK
     path = _backup(places)
 
-    with tarfile.open(path) as tar:
+    assert backup_crypto.is_encrypted(path)
+    with tarfile.open(_plain(path, places / "inside.tar")) as tar:
         manifest = json.loads(tar.extractfile(backups.MANIFEST).read())
         names = set(tar.getnames())
     assert manifest["engine"] == connection.vendor
@@ -159,8 +183,8 @@ def test_backup_then_wipe_then_restore_brings_every_record_and_file_back(places)
     # the id sequences came back too: a new row does not collide with a restored one
     assert UserFactory().pk > max(row["id"] for row in before["qinqing.User"])
     # the state the restore replaced (here: the wiped one) was kept in a safety backup
-    (safety,) = (places / "var" / "backups").glob("qinqing-before-restore-*.tar")
-    assert backups.check_backup(safety).manifest["tables"]["qinqing_user"] == 0
+    (safety,) = (places / "var" / "backups").glob("qinqing-before-restore-*.tar.enc")
+    assert _manifest(safety)["tables"]["qinqing_user"] == 0
 
 
 def test_a_damaged_or_tampered_archive_is_refused_and_changes_nothing(places):
@@ -183,7 +207,7 @@ def test_a_damaged_or_tampered_archive_is_refused_and_changes_nothing(places):
     )
     cases = [
         (places / "missing.tar", "备份文件不存在"),
-        (garbage, "无法作为 tar 归档读取"),
+        (garbage, "不是加密的备份"),
         (_flip_byte(good, places / "database.tar", database), f"{database} 的 SHA-256 校验不符"),
         (_flip_byte(good, places / "media.tar", f"media/{export.file.name}"), "SHA-256 校验不符"),
         (escaping, "不允许的条目"),
@@ -243,9 +267,9 @@ def test_backup_refuses_to_overwrite_and_names_files_by_shanghai_time(places):
     assert path.stat().st_mode & 0o077 == 0  # a backup holds personal data: owner only
     result = backups.create_backup()
     assert result.path.parent == places / "var" / "backups"
-    created_at = datetime.fromisoformat(backups.check_backup(result.path).manifest["created_at"])
+    created_at = datetime.fromisoformat(_manifest(result.path)["created_at"])
     assert created_at.utcoffset() == timedelta(hours=8)
-    assert result.path.name == f"qinqing-{created_at:%Y%m%d-%H%M%S}.tar"
+    assert result.path.name == f"qinqing-{created_at:%Y%m%d-%H%M%S}.tar.enc"
 
 
 def test_postgresql_connection_goes_through_the_environment():
@@ -253,3 +277,65 @@ def test_postgresql_connection_goes_through_the_environment():
     env = backups._pg_env({"NAME": "x", "HOST": "db", "PORT": "5433", "USER": "u", "PASSWORD": "s3cret"})
     assert (env["PGHOST"], env["PGPORT"], env["PGUSER"], env["PGPASSWORD"]) == ("db", "5433", "u", "s3cret")
     assert backups._dbname({"NAME": "-a'b\\c"}) == "--dbname=dbname='-a\\'b\\\\c'"
+
+
+def test_a_backup_is_encrypted_with_a_key_kept_apart_and_a_tampered_file_is_refused(places):
+    """The backup reads as noise without the key; the key is made at the first backup, owner-only,
+    outside var/backups; a flipped byte, a cut, another machine's key or a plain archive are refused
+    before anything changes."""
+    export = _records()
+    out = io.StringIO()
+    call_command("backup", output=str(places / "good.tar.enc"), stdout=out)
+    good = places / "good.tar.enc"
+    key = places / "var" / "backup.key"
+    assert "已生成备份密钥" in out.getvalue()
+    assert key.stat().st_mode & 0o077 == 0
+    assert key.parent != good.parent
+    assert not (places / "var" / "backups" / "backup.key").exists()
+    content = good.read_bytes()
+    for plain_text in (WORKBOOK[:12], export.title.encode(), b"qinqing_auditentry", b"manifest.json"):
+        assert plain_text not in content
+    # a backup made on another machine, with its own key
+    key.rename(places / "our.key")
+    call_command("backup", output=str(places / "other.tar.enc"), stdout=io.StringIO())
+    (places / "our.key").replace(key)
+    UserFactory(username="after_backup")
+    state = _state(places)
+
+    flipped = bytearray(content)
+    flipped[len(flipped) // 2] ^= 0x01
+    (places / "flipped.tar.enc").write_bytes(bytes(flipped))
+    (places / "cut.tar.enc").write_bytes(content[: len(content) - 40])
+    (places / "longer.tar.enc").write_bytes(content + b"\x00")
+    (places / "noise.tar.enc").write_bytes(backup_crypto.MAGIC + bytes(range(256)) * 8)
+    plain = _plain(good, places / "plain.tar")
+    cases = [
+        (places / "flipped.tar.enc", "无法解密，已损坏或被篡改"),
+        (places / "cut.tar.enc", "已损坏或被篡改"),
+        (places / "longer.tar.enc", "末尾有多余内容"),
+        (places / "noise.tar.enc", "不是用本机的备份密钥"),
+        (plain, "不是加密的备份"),
+    ]
+    for path, message in cases:
+        with pytest.raises(CommandError, match=message):
+            _restore(path, interactive=False)
+        assert _state(places) == state, path.name
+    assert not list((places / "var").glob(".qinqing-decrypt-*"))  # no decrypted copy is left behind
+
+    # another machine's key: told apart from damage
+    with pytest.raises(CommandError, match="不是用本机的备份密钥"):
+        _restore(places / "other.tar.enc", interactive=False)
+    # no key at all
+    key.rename(places / "our.key")
+    with pytest.raises(CommandError, match="找不到备份密钥"):
+        _restore(good, interactive=False)
+    (places / "our.key").replace(key)
+    # a key others can read is refused
+    key.chmod(0o644)
+    with pytest.raises(CommandError, match="权限过宽"):
+        _restore(good, interactive=False)
+    key.chmod(0o600)
+    assert _state(places) == state
+
+    # an old, unencrypted archive is restored only when asked for explicitly
+    assert "与备份清单一致" in _restore(plain, interactive=False, unencrypted=True)

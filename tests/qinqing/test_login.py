@@ -211,7 +211,7 @@ def test_session_cookie_age_is_the_idle_limit_and_the_stamps_lag(settings):
 
 def test_pages_within_half_a_minute_do_not_save_the_session(client_for):
     """The activity stamp is renewed at most every 30 seconds: no database write on every page."""
-    from django.contrib.sessions.models import Session
+    from qinqing.models import StaffSession as Session
 
     client = client_for(Role.SPECIALIST)
     client.get(reverse("ledger:workbench"))

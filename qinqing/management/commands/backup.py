@@ -12,14 +12,15 @@ from qinqing.backups import create_backup
 class Command(BaseCommand):
     help = (
         "备份数据库（PostgreSQL 用 pg_dump，SQLite 用备份接口）和 MEDIA_ROOT 下的导出存档等文件，"
-        "生成一个含校验清单的 tar 文件，默认存放在 var/backups/qinqing-YYYYMMDD-HHMMSS.tar。"
+        "生成一个含校验清单的 tar 文件，用备份密钥（QINQING_BACKUP_KEY_FILE，默认 var/backup.key，首次备份时生成）"
+        "加密后存放，默认 var/backups/qinqing-YYYYMMDD-HHMMSS.tar.enc。"
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--output",
             "-o",
-            help="备份文件路径或目录；默认 var/backups/qinqing-YYYYMMDD-HHMMSS.tar（北京时间）。不覆盖已有文件。",
+            help="备份文件路径或目录；默认 var/backups/qinqing-YYYYMMDD-HHMMSS.tar.enc（北京时间）。不覆盖已有文件。",
         )
 
     def handle(self, *args, output: str | None = None, **options):

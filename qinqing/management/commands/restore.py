@@ -17,12 +17,13 @@ logger = logging.getLogger("qinqing.backups")
 
 class Command(BaseCommand):
     help = (
-        "从 backup 命令生成的 tar 文件恢复数据库和媒体文件：先完整校验（格式、SHA-256、数据库类型、迁移），"
+        "从 backup 命令生成的加密备份恢复数据库和媒体文件：先用备份密钥解密并完整校验（加密认证、格式、SHA-256、"
+        "数据库类型、迁移），"
         "再自动备份当前数据，然后恢复并逐表核对行数。会覆盖当前全部数据。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="备份文件，例如 var/backups/qinqing-20261125-020000.tar")
+        parser.add_argument("file", help="备份文件，例如 var/backups/qinqing-20261125-020000.tar.enc")
         parser.add_argument(
             "--noinput",
             "--no-input",
@@ -31,15 +32,23 @@ class Command(BaseCommand):
             help="不询问确认。生产模式下必须显式给出此选项才会恢复。",
         )
         parser.add_argument(
+            "--unencrypted",
+            action="store_true",
+            help="接受未加密的旧备份（本版本之前生成的）；加密备份不需要此选项。",
+        )
+        parser.add_argument(
             "--no-safety-backup",
             action="store_false",
             dest="safety_backup",
             help="恢复前不自动备份当前数据（不建议：备份之后写入的审计日志将无法找回）。",
         )
 
-    def handle(self, *args, file: str, interactive: bool, safety_backup: bool, **options):
+    def handle(self, *args, file: str, interactive: bool, safety_backup: bool, unencrypted: bool = False, **options):
         path = Path(file)
-        checked = backups.check_backup(path)
+        with backups.opened_backup(path, allow_plain=unencrypted) as checked:
+            self._restore(path, checked, interactive=interactive, safety_backup=safety_backup)
+
+    def _restore(self, path: Path, checked, *, interactive: bool, safety_backup: bool) -> None:
         engine = backups.ENGINE_NAMES[checked.engine]
         media_root = Path(settings.MEDIA_ROOT)
         self.stdout.write(
