@@ -16,7 +16,7 @@ from projects.models import Consultation, NotificationLetter, Project, ProjectMa
 from projects.selectors import matter_scope, sees_whole_dossier, window_stage_ids
 from qinqing import selectors as ground
 from qinqing.masking import mask_numbers_in, mask_phone
-from qinqing.models import AuditEntry, User
+from qinqing.models import User
 from qinqing.roles import Role, user_roles
 from windows.models import Problem
 
@@ -53,12 +53,6 @@ def recent_jobs(user, *, limit: int = 10) -> list[ExportJob]:
         .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=since))
         .select_related("export")[:limit]
     )
-
-
-def recent_denials(limit: int = 10):
-    return AuditEntry.objects.filter(result__in=[AuditEntry.Result.DENIED, AuditEntry.Result.FAILURE]).select_related(
-        "actor"
-    )[:limit]
 
 
 # --- the ledger (工作台账) ------------------------------------------------------------------------

@@ -59,9 +59,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # the matter catalogue: every staff member reads it, the administrator keeps it
     "view_catalogue": STAFF_ROLES,
     "manage_catalogue": frozenset({Role.ADMIN}),
-    # the audit log is read-only for everyone; the auditor and the reform office read and export it,
-    # the administrator (whose own actions it records) does not
-    "view_audit": frozenset({Role.AUDITOR, Role.OFFICE}),
+    # 三员分立: the audit log (the security log) is read and exported by the auditor alone; neither the
+    # administrator (whose own actions it records) nor the reform office, whose work records are its own
+    # exports (导出记录), the ledger, the summaries and the follow-ups
+    "view_audit": frozenset({Role.AUDITOR}),
     # 人员交接: moving a specialist's or a window clerk's open projects to someone else, in bulk
     "reassign_work": frozenset({Role.OFFICE, Role.ADMIN}),
     # SMS to applicants: the administrator keeps the templates; the office and the administrator read

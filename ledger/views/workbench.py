@@ -43,6 +43,5 @@ def workbench(request):
     if context["is_auditor"]:
         context["security"] = ground.security_summary()
     if context["is_office"]:
-        context["recent_denials"] = selectors.recent_denials()
         context["this_week"] = build_summary(Period.of(today - timedelta(days=today.weekday()), today))
     return render(request, "ledger/workbench.html", context)

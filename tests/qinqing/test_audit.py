@@ -47,7 +47,7 @@ def test_postgresql_refuses_delete(entry):
 
 
 def test_audit_page_is_read_only_and_filters(client_for, entry):
-    client = client_for(Role.OFFICE)
+    client = client_for(Role.AUDITOR)
     page = client.get(reverse("audit:list"), {"action": "export"}).content.decode()
     assert "导出测试" in page
     page = client.get(reverse("audit:list"), {"action": "login_failed"}).content.decode()
@@ -84,3 +84,19 @@ def test_client_address_behind_the_proxy_is_the_last_forwarded_hop(rf, settings)
     assert client_ip(request) == "192.168.5.9"
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")
     assert client_ip(request) == "10.0.0.1"
+
+
+def test_the_audit_log_is_the_auditors_alone(client_for, entry):
+    """三员分立: the reform office and the administrator get neither the log nor its export, nor a link to
+    it or the security events on their workbench; the office keeps its own exports (导出记录)."""
+    for role in (Role.OFFICE, Role.ADMIN):
+        client = client_for(role)
+        assert client.get(reverse("audit:list")).status_code == 403
+        assert client.get(reverse("audit:export")).status_code == 403
+        workbench = client.get(reverse("ledger:workbench")).content.decode()
+        assert reverse("audit:list") not in workbench
+        assert "登录失败与拒绝访问" not in workbench
+    office = client_for(Role.OFFICE)
+    assert office.get(reverse("ledger:export_list")).status_code == 200
+    auditor = client_for(Role.AUDITOR)
+    assert reverse("audit:list") in auditor.get(reverse("ledger:workbench")).content.decode()

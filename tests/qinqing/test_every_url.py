@@ -22,8 +22,8 @@ from tests.qinqing.walk import OBJECTS, SEATS, page_for, upload_a_ledger, url_na
 # demo_dept's unit; the first export, visit, letter and report belong to others than some seats,
 # which therefore get 404. An action that takes only POST answers 405 to a GET from anyone signed in.
 _TABLE = """
-audit:export                   302 403 403 403 200 403 200
-audit:list                     302 403 403 403 200 403 200
+audit:export                   302 403 403 403 403 403 200
+audit:list                     302 403 403 403 403 403 200
 followups:draw_create          302 403 403 403 200 403 403
 followups:draw_detail          302 403 403 403 200 403 403
 followups:draw_list            302 403 403 403 200 403 403
