@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ledger import summary
 from projects.models import Project, ProjectMatter, Stage
-from projects.selectors import matter_scope
+from projects.selectors import matter_scope, phone_scope
 from qinqing.forms import StyledForm
 from qinqing.masking import mask_numbers_in
 from qinqing.models import Department, User
@@ -126,7 +126,7 @@ class LedgerFilter(django_filters.FilterSet):
         self.filters["specialist"].field.label_from_instance = lambda user: user.name
 
     def search(self, queryset, name, value):
-        return queryset.search(value)
+        return queryset.search(value, phone_scope=phone_scope(self.user))
 
     def _matters(self):
         """The project's matters the user may see: the filters judge by what the rows show."""

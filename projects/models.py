@@ -208,18 +208,20 @@ class MatterBundle(models.Model):
 
 
 class ProjectQuerySet(models.QuerySet):
-    def search(self, text: str) -> ProjectQuerySet:
-        """Name, project code, builder, contact person or phone: partial and case-insensitive."""
+    def search(self, text: str, *, phone_scope: models.Q | None = None) -> ProjectQuerySet:
+        """Name, project code, builder or contact person: partial and case-insensitive; and the phone,
+        among the projects of ``phone_scope`` only (those whose number the searcher may reveal; None:
+        none). A phone matches only as the whole number: partial matches would let anyone rebuild a
+        masked number digit by digit (138****1234 → try 1380…1389), and a whole-number search open to
+        everyone would let them confirm a guess for a number they may not see."""
         text = (text or "").strip()
         if not text:
             return self
         query = models.Q()
         for field in ("name", "code", "builder", "builder_credit_code", "contact_name", "site"):
             query |= models.Q(**{f"{field}__icontains": text})
-        # a phone matches only as the whole number: partial matches would let anyone rebuild a masked
-        # number digit by digit (138****1234 → try 1380…1389)
-        if text.isascii() and text.replace("-", "").isdigit() and len(text) >= 7:
-            query |= models.Q(contact_phone=text)
+        if phone_scope is not None and text.isascii() and text.replace("-", "").isdigit() and len(text) >= 7:
+            query |= models.Q(contact_phone=text) & phone_scope
         return self.filter(query)
 
 

@@ -76,8 +76,19 @@ def sees_whole_dossier(user, project: Project) -> bool:
     return Role.OFFICE in roles or (Role.SPECIALIST in roles and project.specialist_id == user.pk)
 
 
+def phone_scope(user) -> Q | None:
+    """The projects whose phone ``user`` may search by the whole number: those whose number they may
+    reveal (projects.reveal_contact: the reform office all, a specialist their own); None for others."""
+    roles = user_roles(user)
+    if Role.OFFICE in roles:
+        return Q()
+    if Role.SPECIALIST in roles:
+        return Q(specialist=user)
+    return None
+
+
 def project_list(user, *, text: str = "", status: str = "", stage: str = "", mine: bool = False) -> QuerySet[Project]:
-    projects = projects_for(user).search(text)
+    projects = projects_for(user).search(text, phone_scope=phone_scope(user))
     # a merged dossier lives on in the one it was merged into; listed only when asked for
     projects = projects.filter(status=status) if status else projects.exclude(status=Project.Status.MERGED)
     if int_or_none(stage) is not None:

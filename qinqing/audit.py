@@ -56,23 +56,36 @@ def record(
     request_user = getattr(request, "user", None)
     if actor is None and request_user is not None and request_user.is_authenticated:
         actor = request_user
+    # phone and ID numbers typed anywhere (a remark, a name, a user name tried at sign-in) are masked in
+    # every column of the row: the log is read, exported and kept for years
     entry = AuditEntry(
         action=action,
         actor=actor,
-        actor_username=(actor.get_username() if actor is not None else username)[:150],
+        actor_username=mask_numbers_in(actor.get_username() if actor is not None else username)[:150],
         ip=client_ip(request) if request is not None else ip,
         result=result,
-        before=before,
-        after=after,
-        detail=detail[:500],
+        before=_masked(before),
+        after=_masked(after),
+        detail=mask_numbers_in(detail)[:500],
         path=(mask_numbers_in(request.get_full_path())[:300] if request is not None else ""),
     )
     if obj is not None:
         entry.object_type = obj._meta.label_lower
         entry.object_id = str(obj.pk)
-        entry.object_repr = str(obj)[:200]
+        entry.object_repr = mask_numbers_in(str(obj))[:200]
     entry.save()
     return entry
+
+
+def _masked(value):
+    """A snapshot with every text in it masked (dicts and lists walked)."""
+    if isinstance(value, str):
+        return mask_numbers_in(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def record_changes(

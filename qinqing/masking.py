@@ -28,8 +28,11 @@ def phone_last4(value: str) -> str:
 
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
-# a run of digits with spaces or hyphens, not part of a longer word, nor of a decimal amount (1234567.89)
-_NUMBER_RUN = re.compile(r"(?<![0-9A-Za-z.])[0-9][0-9 \-]{5,}[0-9](?![0-9A-Za-z]|\.[0-9])")
+# a run of digits with spaces or hyphens, not part of a longer word, nor of a decimal amount (1234567.89),
+# nor one part of a code whose parts are joined by hyphens (项目代码 2607-500105-48-02-60187D)
+_NUMBER_RUN = re.compile(
+    r"(?<![0-9A-Za-z.])(?<![0-9A-Za-z]-)[0-9][0-9 \-]{5,}[0-9](?![0-9A-Za-z]|\.[0-9]|-[0-9A-Za-z])"
+)
 # dates are not phones: 2026-11-25, 2026-1-5
 _DATE = re.compile(r"(?:19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}")
 
@@ -41,10 +44,12 @@ def mask_numbers_in(text: str) -> str:
     and logs. Longer runs (a 投资项目统一代码 has 22 digits) are left as they are."""
 
     def _mask_phone(match: re.Match) -> str:
-        if _DATE.fullmatch(match.group(0).strip()):
-            return match.group(0)
+        run = match.group(0)
+        date = _DATE.match(run)
+        if date:  # a date, a date and a time (2026-03-02 10:00), or a date and then a number
+            return run[: date.end()] + _NUMBER_RUN.sub(_mask_phone, run[date.end() :])
         digits = re.sub(r"[^0-9]", "", match.group(0))
-        return mask_phone(digits) if 7 <= len(digits) <= 14 else match.group(0)
+        return mask_phone(digits) if 7 <= len(digits) <= 14 else run
 
     text = _ID_NUMBER.sub(lambda match: mask_id_number(match.group(0).upper()), text or "")
     return _NUMBER_RUN.sub(_mask_phone, text)

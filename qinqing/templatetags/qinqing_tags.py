@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
-from qinqing.masking import mask_id_number, mask_phone
+from qinqing.masking import mask_id_number, mask_numbers_in, mask_phone
 from qinqing.workdays import PROVISIONAL_MARK, PROVISIONAL_NOTE, PROVISIONAL_TITLE, ProvisionalDate
 
 register = template.Library()
@@ -24,6 +24,13 @@ def masked_phone(value: str) -> str:
 @register.filter
 def masked_id(value: str) -> str:
     return mask_id_number(value)
+
+
+@register.filter
+def masked(value) -> str:
+    """Free text (a remark, a question, a timeline entry, a name someone typed a number into) with every
+    phone- or ID-number-like run masked: 138****1234, 5001**********1234."""
+    return mask_numbers_in("" if value is None else str(value))
 
 
 @register.simple_tag

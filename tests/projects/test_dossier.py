@@ -460,6 +460,31 @@ def test_a_masked_phone_cannot_be_rebuilt_by_partial_searches(client_for):
     assert [p.name for p in found] == ["寸滩仓储"]
 
 
+def test_only_those_who_may_reveal_a_phone_find_a_project_by_it(client_for):
+    """Window and unit staff (who see 139****1234) cannot confirm a guessed number by searching it whole;
+    a specialist finds only their own projects by phone, the office all."""
+    office = client_for(Role.OFFICE)
+    mine = client_for(Role.SPECIALIST)
+    other = client_for(Role.SPECIALIST)
+    pm = ProjectMatterFactory(
+        project=ProjectFactory(name="寸滩仓储", contact_phone="13957681234", specialist=mine.user)
+    )
+    window = client_for(Role.WINDOW)
+    unit = client_for(Role.DEPARTMENT, department=pm.unit)
+
+    def found(client, url="projects:index"):
+        return [p.name for p in client.get(reverse(url), {"q": "13957681234"}).context["page"]]
+
+    assert found(office) == found(mine) == ["寸滩仓储"]
+    assert found(other) == []
+    assert found(unit) == []
+    assert found(window) == []
+    assert unit.get(reverse("projects:index"), {"q": "寸滩"}).context["page"]  # the project itself is visible
+    assert [row.project.name for row in office.get(reverse("ledger:index"), {"q": "13957681234"}).context["rows"]] == [
+        "寸滩仓储"
+    ]
+
+
 def test_terminating_needs_every_matter_finished(db):
     project = ProjectFactory()
     ProjectMatterFactory(project=project)

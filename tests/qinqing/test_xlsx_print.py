@@ -150,7 +150,7 @@ def test_summary_workbook_prints_every_sheet():
 
 
 def test_audit_export_prints(client_for):
-    client = client_for(Role.OFFICE)
+    client = client_for(Role.AUDITOR)
     audit.record(action=AuditEntry.Action.EXPORT, actor=client.user, detail="导出测试")
     response = client.get(reverse("audit:export"))
     assert response.status_code == 200
