@@ -405,8 +405,10 @@ def test_the_application_role_may_only_read_and_append_the_audit_log():
     names = ["-v", f"owner_role={owner}", "-v", f"app_role={app}", "-v", f"db={db}"]
 
     def run(*args: str, sql: str | None = None, database: str = "postgres") -> subprocess.CompletedProcess:
+        # the SQL goes on stdin and psql runs from /: the postgres account may not read the checkout
+        # (a clone under /root), so it is never asked to open a file or a directory of it
         return subprocess.run(  # noqa: S603
-            [*psql, "-d", database, *names, *args], input=sql, capture_output=True, text=True, timeout=60
+            [*psql, "-d", database, *names, *args], input=sql, capture_output=True, text=True, timeout=60, cwd="/"
         )
 
     def as_role(role: str, sql: str) -> subprocess.CompletedProcess:
@@ -414,7 +416,7 @@ def test_the_application_role_may_only_read_and_append_the_audit_log():
 
     try:
         for _ in range(2):  # roles.sql may be run again
-            result = run("-f", str(DEPLOY / "postgresql" / "roles.sql"))
+            result = run(sql=(DEPLOY / "postgresql" / "roles.sql").read_text(encoding="utf-8"))
             assert result.returncode == 0, result.stderr
         created = as_role(
             owner,
@@ -423,7 +425,7 @@ def test_the_application_role_may_only_read_and_append_the_audit_log():
         )
         assert created.returncode == 0, created.stderr
         for _ in range(2):  # grants.sql runs after every migrate
-            result = run("-f", str(DEPLOY / "postgresql" / "grants.sql"), database=db)
+            result = run(sql=(DEPLOY / "postgresql" / "grants.sql").read_text(encoding="utf-8"), database=db)
             assert result.returncode == 0, result.stderr
         later = as_role(owner, "CREATE TABLE ledger_later (id bigserial PRIMARY KEY, name text);")
         assert later.returncode == 0, later.stderr
