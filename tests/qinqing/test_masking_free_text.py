@@ -28,13 +28,20 @@ def _no_whole_numbers(text: str) -> None:
     assert "139****5678" in text
 
 
-def test_the_dossier_masks_numbers_typed_into_its_remark_and_timeline(client_for):
+def test_the_dossier_masks_numbers_typed_into_its_fields_and_timeline(client_for):
     client = client_for(Role.SPECIALIST)
-    project = ProjectFactory(specialist=client.user, note=f"业主代表电话{PHONE}，身份证{ID_NUMBER}，代码 {CODE}")
+    project = ProjectFactory(
+        specialist=client.user,
+        note=f"业主代表电话{PHONE}，身份证{ID_NUMBER}，代码 {CODE}",
+        contact_name=f"陈建国{PHONE}",
+        builder=f"重庆某某置业有限公司（{PHONE}）",
+        site=f"江北区观音桥街道（门卫{PHONE}）",
+    )
     pm = ProjectMatterFactory(project=project)
     timeline.record(project, TimelineEntry.Kind.FEEDBACK, client.user, f"已电话告知（{PHONE}）", project_matter=pm)
     page = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
     _no_whole_numbers(page)
+    assert page.count("139****5678") >= 5  # the remark, the contact, the builder, the site, the timeline
     assert CODE in page  # a project code is not a phone
     assert "5001**********1234" in page
 
