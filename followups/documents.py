@@ -18,9 +18,7 @@ top floor and nothing imports it; the issued document belongs with the notice, h
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 from datetime import date
 
 from django.db import transaction
@@ -30,8 +28,6 @@ from followups.models import SUPERVISION_OFFICE, Escalation, EscalationFile, Not
 from qinqing import files
 from qinqing.models import Department
 from qinqing.pdf import render_pdf
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE = "followups/notice_print.html"
 ESCALATION_TEMPLATE = "followups/escalation_print.html"
@@ -215,32 +211,23 @@ KeptFileError = files.StoredFileError
 
 
 def keep(notice_id: int) -> NoticeFile:
-    """The kept PDF of an issued notice: rendered and stored the first time, returned as kept after.
-
-    The notice row is locked while it is rendered, so two first downloads keep one file. If storing
-    the row fails, the stored file is removed again: nothing half-kept, nothing orphaned."""
+    """The kept PDF of an issued notice (``files.keep_document``), under the notice's row lock."""
     with transaction.atomic():
         notice = Notice.objects.select_for_update().select_related("unit").get(pk=notice_id)
         if notice.status != Notice.Status.ISSUED:
             raise ValueError("只有已印发的通报才有正式文件。")
-        document = NoticeFile.objects.filter(notice=notice).first()
-        if document is not None:
-            return document
-        content = render_pdf(TEMPLATE, context_of(notice))
-        name = f"notices/{notice.year}/{notice.year}-{notice.serial}-{secrets.token_hex(6)}.pdf"
-        with files.kept("notices", "", ".pdf", content, name=name) as stored:
-            return NoticeFile.objects.create(
-                notice=notice,
-                file=stored,
-                filename=filename_of(notice),
-                size=len(content),
-                sha256=digest(content),
-            )
+        return files.keep_document(
+            NoticeFile,
+            "notice",
+            notice,
+            name=f"notices/{notice.year}/{notice.year}-{notice.serial}",
+            filename=filename_of(notice),
+            render=lambda: render_pdf(TEMPLATE, context_of(notice)),
+        )
 
 
 def keep_escalation(escalation_id: int) -> EscalationFile:
-    """The kept 督办单 PDF: rendered and stored the first time, returned as kept after (row locked, as
-    ``keep``)."""
+    """The kept 督办单 PDF (``files.keep_document``), under the escalation's row lock."""
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_for_update()
@@ -249,45 +236,22 @@ def keep_escalation(escalation_id: int) -> EscalationFile:
         )
         if not escalation.serial:
             raise ValueError("该督查督办没有编号，没有督办单。")
-        document = EscalationFile.objects.filter(escalation=escalation).first()
-        if document is not None:
-            return document
-        content = render_pdf(ESCALATION_TEMPLATE, escalation_context(escalation))
-        name = f"escalations/{escalation.year}/{escalation.year}-{escalation.serial}-{secrets.token_hex(6)}.pdf"
-        with files.kept("escalations", "", ".pdf", content, name=name) as stored:
-            return EscalationFile.objects.create(
-                escalation=escalation,
-                file=stored,
-                filename=escalation_filename(escalation),
-                size=len(content),
-                sha256=digest(content),
-            )
+        return files.keep_document(
+            EscalationFile,
+            "escalation",
+            escalation,
+            name=f"escalations/{escalation.year}/{escalation.year}-{escalation.serial}",
+            filename=escalation_filename(escalation),
+            render=lambda: render_pdf(ESCALATION_TEMPLATE, escalation_context(escalation)),
+        )
 
 
 def keep_escalation_after_issue(escalation_id: int) -> None:
-    """Keep the 督办单 once the referral has committed (else at its first download)."""
-
-    def _keep() -> None:
-        try:
-            keep_escalation(escalation_id)
-        except Exception:
-            logger.exception("escalation %s: the 督办单 could not be kept at issue; kept at first download",
-                             escalation_id)  # fmt: skip
-
-    transaction.on_commit(_keep)
+    files.keep_after_commit(keep_escalation, escalation_id, "the 督办单 of escalation")
 
 
 def keep_after_issue(notice_id: int) -> None:
-    """Keep the PDF once the issuing transaction has committed (the issue stands even if this fails:
-    the first download renders and keeps it then)."""
-
-    def _keep() -> None:
-        try:
-            keep(notice_id)
-        except Exception:
-            logger.exception("notice %s: the PDF could not be kept at issue; it is kept at first download", notice_id)
-
-    transaction.on_commit(_keep)
+    files.keep_after_commit(keep, notice_id, "the PDF of notice")
 
 
 def read(document: NoticeFile | EscalationFile) -> bytes:

@@ -1,17 +1,21 @@
 """Files the hall keeps (issued exports, uploaded ledgers, issued notices): stored under random ASCII
 names, never left half-written, and read back only if they still match the SHA-256 recorded when they
-were kept. The one mechanism for every part: the ledger's archive and imports, the notices' PDFs."""
+were kept. The one mechanism for every part: the ledger's archive and imports, the issued PDFs of minutes, notices and 督办单."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 class StoredFileError(Exception):
@@ -54,3 +58,31 @@ def read_checked(name: str, sha256: str) -> bytes:
     if digest(content) != sha256:
         raise StoredFileError(missing=False)
     return content
+
+
+def keep_document(model, owner_field: str, owner, *, name: str, filename: str, render: Callable[[], bytes]):
+    """The kept document (a ``model`` row with ``file``, ``filename``, ``size``, ``sha256``) of ``owner``:
+    rendered and stored the first time, returned as kept after. The caller holds ``owner``'s row lock,
+    so two first downloads keep one file; if the row cannot be written, the stored file is removed. The
+    one way issued minutes, notices and 督办单 are frozen."""
+    document = model.objects.filter(**{owner_field: owner}).first()
+    if document is not None:
+        return document
+    content = render()
+    with kept("", "", ".pdf", content, name=f"{name}-{secrets.token_hex(6)}.pdf") as stored:
+        return model.objects.create(
+            **{owner_field: owner}, file=stored, filename=filename, size=len(content), sha256=digest(content)
+        )
+
+
+def keep_after_commit(keep: Callable[[int], object], pk: int, what: str) -> None:
+    """Keep an issued document once the issuing transaction has committed. The issue stands even if this
+    fails: the first download renders and keeps it then."""
+
+    def _keep() -> None:
+        try:
+            keep(pk)
+        except Exception:
+            logger.exception("%s %s could not be kept at issue; it is kept at its first download", what, pk)
+
+    transaction.on_commit(_keep)

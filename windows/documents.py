@@ -10,16 +10,11 @@ nothing imports it, so the issued minutes are kept here, as the notices are in `
 
 from __future__ import annotations
 
-import logging
-import secrets
-
 from django.db import transaction
 
 from qinqing import files
 from qinqing.pdf import render_pdf
 from windows.models import Meeting, MinutesFile
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE = "windows/meeting_print.html"
 KeptFileError = files.StoredFileError
@@ -43,40 +38,23 @@ def filename_of(meeting: Meeting) -> str:
 
 
 def keep(meeting_id: int) -> MinutesFile:
-    """The kept PDF of issued minutes: rendered and stored the first time, returned as kept after. The
-    meeting row is locked while it is rendered, so two first downloads keep one file."""
+    """The kept PDF of issued minutes (``files.keep_document``), under the meeting's row lock."""
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.status != Meeting.Status.ISSUED:
             raise ValueError("只有已签发的会议纪要才有正式文件。")
-        document = MinutesFile.objects.filter(meeting=meeting).first()
-        if document is not None:
-            return document
-        content = render_pdf(TEMPLATE, context_of(meeting))
-        name = f"minutes/{meeting.year}/{meeting.year}-{meeting.serial}-{secrets.token_hex(6)}.pdf"
-        with files.kept("minutes", "", ".pdf", content, name=name) as stored:
-            return MinutesFile.objects.create(
-                meeting=meeting,
-                file=stored,
-                filename=filename_of(meeting),
-                size=len(content),
-                sha256=files.digest(content),
-            )
+        return files.keep_document(
+            MinutesFile,
+            "meeting",
+            meeting,
+            name=f"minutes/{meeting.year}/{meeting.year}-{meeting.serial}",
+            filename=filename_of(meeting),
+            render=lambda: render_pdf(TEMPLATE, context_of(meeting)),
+        )
 
 
 def keep_after_issue(meeting_id: int) -> None:
-    """Keep the PDF once the issuing transaction has committed (the issue stands even if this fails: the
-    first download renders and keeps it then)."""
-
-    def _keep() -> None:
-        try:
-            keep(meeting_id)
-        except Exception:
-            logger.exception(
-                "meeting %s: the minutes PDF could not be kept at issue; kept at first download", meeting_id
-            )
-
-    transaction.on_commit(_keep)
+    files.keep_after_commit(keep, meeting_id, "the minutes PDF of meeting")
 
 
 def read(document: MinutesFile) -> bytes:
