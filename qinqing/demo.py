@@ -6,13 +6,17 @@ import csv
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from qinqing import audit, services
 from qinqing.models import AuditEntry, Department, User
-from qinqing.roles import Role, ensure_groups
+from qinqing.roles import Role, ensure_groups, held_roles
 
 MATTERS_CSV = Path(__file__).resolve().parent / "data" / "matters.csv"
 DEMO_PASSWORD = "Qinqing@2026"
+# The demo's phone: one TOTP secret bound to the demo accounts that must use a second factor (office,
+# administrator, auditor). `manage.py demo_code` prints its current code; a real installation has none.
+DEMO_TOTP_KEY = b"qinqing-demo-phone!!".hex()
 
 HALL = "区政务服务中心"
 OFFICE = "区工改办"
@@ -105,6 +109,8 @@ def _ensure_account(username, display_name, unit, roles, active, admin: User | N
     user.save()
     groups = ensure_groups()
     user.groups.set([groups[role] for role in roles])
+    user._role_cache = None
+    _bind_demo_phone(user)
     if created:
         audit.record(
             action=AuditEntry.Action.CREATE,
@@ -117,6 +123,35 @@ def _ensure_account(username, display_name, unit, roles, active, admin: User | N
         if not active and admin is not None:
             services.account_disable(actor=admin, request=None, user_id=user.pk, reason="调离岗位（演示）")
     return user
+
+
+def _bind_demo_phone(user: User) -> None:
+    """The roles that must use a second factor get the demo phone; the demo auditor is approved."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from qinqing.second_factor import required_for
+
+    if required_for(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="演示手机", confirmed=True, key=DEMO_TOTP_KEY)
+    if Role.AUDITOR in held_roles(user) and user.auditor_activated_at is None:
+        User.objects.filter(pk=user.pk).update(auditor_activated_at=timezone.now())
+
+
+def demo_secret() -> str:
+    """The demo phone's secret as typed into a phone's authenticator app."""
+    from base64 import b32encode
+
+    return b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+
+
+def demo_code(at: float | None = None) -> str:
+    import time
+
+    from django_otp.oath import TOTP
+
+    clock = TOTP(bytes.fromhex(DEMO_TOTP_KEY))
+    clock.time = at if at is not None else time.time()
+    return f"{clock.token():06d}"
 
 
 @transaction.atomic

@@ -110,6 +110,21 @@ def add_service_errors(form: forms.Form, error) -> None:
         form.add_error(None, message)
 
 
+class OneTimeCodeForm(StyledForm):
+    """A code typed from a phone or a sheet: the second factor at sign-in, binding, an auditor's approval."""
+
+    code = forms.CharField(
+        label="验证码",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def __init__(self, *args, label: str = "验证码", help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = label
+        self.fields["code"].help_text = help_text
+
+
 class StaffAuthenticationForm(AuthenticationForm):
     """The login form; tells a disabled account why it cannot get in."""
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
-from qinqing import audit
+from qinqing import audit, second_factor
 from qinqing.models import AuditEntry
 from qinqing.sessions import LAST_ACTIVITY
 
@@ -38,7 +38,12 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
-            early = self._idle_timeout(request) or self._password_policy(request)
+            early = (
+                self._idle_timeout(request)
+                or self._second_factor(request)
+                or self._password_policy(request)
+                or self._binding(request)
+            )
             if early is not None:
                 return early
         response = self.get_response(request)
@@ -76,12 +81,46 @@ class SessionPolicyMiddleware:
             request.session[LAST_ACTIVITY] = now
         return None
 
+    def _second_factor(self, request: HttpRequest) -> HttpResponse | None:
+        """A session signed in with the password alone, of an account with a bound factor, reaches only the
+        page that asks for the code (and 退出)."""
+        if request.user.is_verified() or not second_factor.has_factor(request.user):
+            return None
+        if request.path in {reverse("two_factor_verify"), reverse("logout")}:
+            request.qinqing_held = True
+            return None
+        url = reverse("two_factor_verify")
+        if request.method == "GET" and not getattr(request, "htmx", False):
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return _redirect(request, url)
+
+    def _binding(self, request: HttpRequest) -> HttpResponse | None:
+        """A person whose role requires a second factor and has none, and an auditor account a serving
+        auditor has not yet approved, reach only their own 第二因素 page (and 退出)."""
+        user = request.user
+        if user.is_verified() and not user.auditor_pending:
+            return None
+        if not (second_factor.required_for(user) or user.auditor_pending):
+            return None
+        # (the forced password change comes first: its page stays open)
+        allowed = {"two_factor", "two_factor_codes", "two_factor_verify", "password_change", "logout"}
+        allowed = {reverse(name) for name in allowed}
+        if request.path in allowed:
+            request.qinqing_held = True
+            return None
+        if not user.is_verified():
+            messages.info(request, "您的角色须使用第二因素：请先用手机验证器绑定，然后才能继续使用。")
+        else:
+            messages.info(request, "您的审计员账号尚未启用：请把本页的确认码当面告知一名现任审计员，由其批准。")
+        return _redirect(request, reverse("two_factor"))
+
     def _password_policy(self, request: HttpRequest) -> HttpResponse | None:
         user = request.user
         if not (user.must_change_password or user.password_expired):
             return None
         allowed = {reverse("password_change"), reverse("logout")}
         if request.path in allowed or request.path.startswith(settings.STATIC_URL):
+            request.qinqing_held = True
             return None
         if user.must_change_password:
             messages.info(request, "首次登录或密码被重置后，须先修改密码才能继续使用。")

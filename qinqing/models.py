@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from qinqing.roles import Role, user_roles
+from qinqing.roles import Role, held_roles, user_roles
 
 
 class Department(models.Model):
@@ -65,6 +65,18 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     must_change_password = models.BooleanField("下次登录须修改密码", default=True)
     version = models.PositiveIntegerField("版本", default=0, help_text="每次保存加一，用于拒绝过期表单。")
+    # 三员分立: an auditor account is usable only once its holder has bound their own second factor and a
+    # serving auditor has approved it (qinqing.second_factor); creating it, giving an account the role,
+    # resetting its password or its second factor all make it pending again
+    auditor_activated_at = models.DateTimeField("审计员启用时间", null=True, blank=True)
+    auditor_activated_by = models.ForeignKey(
+        "self",
+        verbose_name="批准启用的审计员",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = StaffManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -100,6 +112,11 @@ class User(AbstractUser):
 
     def has_role(self, role: Role | str) -> bool:
         return str(role) in user_roles(self)
+
+    @property
+    def auditor_pending(self) -> bool:
+        """An auditor account not yet approved by a serving auditor: it reaches only its own 第二因素 page."""
+        return self.auditor_activated_at is None and Role.AUDITOR in held_roles(self)
 
     @property
     def password_expires_at(self):
@@ -189,6 +206,11 @@ class AuditEntry(AppendOnlyModel):
         PROGRESS_LOOKUP = "progress_lookup", "进度查询"
         BACKUP = "backup", "备份"
         RESTORE = "restore", "恢复备份"
+        TWO_FACTOR_ENROL = "2fa_enrol", "绑定第二因素"
+        TWO_FACTOR_VERIFY = "2fa_verify", "第二因素验证"
+        TWO_FACTOR_RESET = "2fa_reset", "重置第二因素"
+        RECOVERY_CODES = "2fa_recovery_codes", "生成恢复码"
+        AUDITOR_APPROVE = "auditor_approve", "批准启用审计员"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

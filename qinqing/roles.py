@@ -79,8 +79,8 @@ def ensure_groups():
     return {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
 
 
-def user_roles(user) -> frozenset[str]:
-    """The role codes a user holds, cached on the user object for the request."""
+def held_roles(user) -> frozenset[str]:
+    """The role codes of the groups a user is in, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_role_cache", None)
@@ -92,6 +92,16 @@ def user_roles(user) -> frozenset[str]:
             cached = frozenset(user.groups.values_list("name", flat=True))
         user._role_cache = cached
     return cached
+
+
+def user_roles(user) -> frozenset[str]:
+    """The roles a user may act in: those held, but the auditor's only once the account is approved by a
+    serving auditor (三员分立: an administrator who made or reset the account cannot use it;
+    ``qinqing.second_factor``)."""
+    held = held_roles(user)
+    if Role.AUDITOR in held and getattr(user, "auditor_activated_at", None) is None:
+        return held - {Role.AUDITOR.value}
+    return held
 
 
 def _has_any_role(roles: frozenset[Role]):

@@ -89,6 +89,8 @@ SECURITY_ACTIONS = (
     AuditEntry.Action.EXPORT,
     AuditEntry.Action.ROLE_CHANGE,
     AuditEntry.Action.PASSWORD_RESET,
+    AuditEntry.Action.TWO_FACTOR_VERIFY,
+    AuditEntry.Action.TWO_FACTOR_RESET,
 )
 
 
@@ -104,7 +106,13 @@ def security_summary(days: int = 7, recent: int = 12) -> dict:
         total=Count("id"), **{action.value: Count("id", filter=Q(action=action)) for action in SECURITY_ACTIONS}
     )
     watched = Q(result__in=[AuditEntry.Result.DENIED, AuditEntry.Result.FAILURE]) | Q(
-        action__in=[AuditEntry.Action.REVEAL, AuditEntry.Action.ROLE_CHANGE, AuditEntry.Action.PASSWORD_RESET]
+        action__in=[
+            AuditEntry.Action.REVEAL,
+            AuditEntry.Action.ROLE_CHANGE,
+            AuditEntry.Action.PASSWORD_RESET,
+            AuditEntry.Action.TWO_FACTOR_RESET,
+            AuditEntry.Action.AUDITOR_APPROVE,
+        ]
     )
     return {
         "days": days,

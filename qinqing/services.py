@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from qinqing import audit, calendar_text, handover
+from qinqing import audit, calendar_text, handover, second_factor
 from qinqing.calendar_text import Entry
 from qinqing.models import AuditEntry, CalendarDay, CalendarYear, Counter, Department, User
 from qinqing.passwords import generate_password
-from qinqing.roles import Role, ensure_groups
+from qinqing.roles import Role, ensure_groups, held_roles
 from qinqing.sessions import end_sessions
 from qinqing.signals import calendar_changed
 from qinqing.stale import STALE_MESSAGE, stale_error
@@ -143,6 +143,10 @@ def account_update(
     if user.pk == actor.pk and set(codes) - set(user.roles):
         raise ValidationError("不能给自己增加角色，请由其他管理员操作。", code="self_grant")
     before = account_snapshot(user)
+    if Role.AUDITOR in codes and Role.AUDITOR not in held_roles(user):
+        # 三员分立: an account given the auditor's role is usable as one only after a serving auditor approves
+        user.auditor_activated_at = None
+        user.auditor_activated_by = None
     user.display_name = display_name
     user.department = department
     user.phone = phone
@@ -251,16 +255,25 @@ def account_reset_password(*, actor: User, request: HttpRequest | None, user_id:
     user.set_password(password)
     user.must_change_password = True
     user.version += 1
+    auditor = Role.AUDITOR in held_roles(user)
+    if auditor:
+        # 三员分立: the administrator now knows the password, so the account must be bound and approved anew
+        user.auditor_activated_at = None
+        user.auditor_activated_by = None
     user._change_reason = "重置密码"
     user.save()
     ended = end_sessions(user)
     axes_reset(username=user.username)
+    detail = f"已生成新的初始密码，首次登录须修改；结束会话 {ended} 个"
+    if auditor:
+        second_factor.clear(user)
+        detail += "；审计员账号的第二因素已清除，回到待启用，须本人重新绑定并由现任审计员批准"
     audit.record(
         action=AuditEntry.Action.PASSWORD_RESET,
         actor=actor,
         request=request,
         obj=user,
-        detail=f"已生成新的初始密码，首次登录须修改；结束会话 {ended} 个",
+        detail=detail,
     )
     return password
 

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "django_filters",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    # the second factor: TOTP on the person's phone, and one-time recovery codes (qinqing.second_factor)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_htmx",
     "bootstrap",
@@ -70,6 +74,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has passed the second factor
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "qinqing.middleware.SessionPolicyMiddleware",
@@ -183,6 +189,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "qinqing.views.auth.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# The second factor (等保三级 8.1.4.1; qinqing.second_factor): required of these roles, optional for the rest.
+# A wrong code makes the next try wait (django-otp: 1, 2, 4 … seconds); this many wrong codes in one
+# session end it, and the password must be entered again.
+TWO_FACTOR_REQUIRED_ROLES = ("admin", "auditor", "office")
+TWO_FACTOR_SESSION_FAILURES = env_int("QINQING_2FA_FAILURES", 5, minimum=1, maximum=100)
+OTP_TOTP_ISSUER = "亲清帮办"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- security headers ------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from projects.views.public import progress_lookup
-from qinqing.views import audit, auth, calendar, health, staff
+from qinqing.views import audit, auth, calendar, health, staff, two_factor
 from qinqing.views import sms as sms_views
 
 staff_patterns = (
@@ -14,6 +14,7 @@ staff_patterns = (
         path("<int:pk>/enable/", staff.staff_enable, name="enable"),
         path("<int:pk>/unlock/", staff.staff_unlock, name="unlock"),
         path("<int:pk>/reset-password/", staff.staff_reset_password, name="reset_password"),
+        path("<int:pk>/reset-two-factor/", two_factor.staff_reset, name="reset_two_factor"),
         path("departments/", staff.department_list, name="department_list"),
         path("departments/new/", staff.department_create, name="department_create"),
         path("departments/<int:pk>/edit/", staff.department_edit, name="department_edit"),
@@ -34,7 +35,11 @@ sms_patterns = (
 )
 
 audit_patterns = (
-    [path("", audit.audit_list, name="list"), path("export/", audit.audit_export, name="export")],
+    [
+        path("", audit.audit_list, name="list"),
+        path("export/", audit.audit_export, name="export"),
+        path("approval/", two_factor.auditor_approval, name="approval"),
+    ],
     "audit",
 )
 
@@ -54,6 +59,9 @@ urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/verify/", two_factor.verify, name="two_factor_verify"),
+    path("accounts/two-factor/", two_factor.manage, name="two_factor"),
+    path("accounts/two-factor/recovery-codes/", two_factor.recovery_codes, name="two_factor_codes"),
 ]
 
 handler400 = "qinqing.views.errors.bad_request"

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import UserFactory
 
 
@@ -21,8 +22,7 @@ def client_for(db):
 
     def _client(*roles: Role, **kwargs) -> Client:
         user = UserFactory(roles=list(roles), **kwargs)
-        client = Client()
-        client.force_login(user)
+        client = sign_in(Client(), user)
         client.user = user
         return client
 

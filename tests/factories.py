@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import factory
+from django.utils import timezone
 
 from qinqing.models import Department, User
 from qinqing.roles import Role, ensure_groups
@@ -33,6 +34,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     display_name = factory.Sequence(lambda n: f"工作人员{n}")
     department = factory.SubFactory(DepartmentFactory)
     must_change_password = False
+    # an auditor made here is already approved by a serving auditor; pass auditor_activated_at=None for one
+    # that is still pending (qinqing.second_factor)
+    auditor_activated_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def password(self, create: bool, extracted: str | None, **kwargs) -> None:
@@ -45,6 +49,17 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         if create and extracted:
             groups = ensure_groups()
             self.groups.set([groups[Role(role)] for role in extracted])
+
+    @factory.post_generation
+    def second_factor(self, create: bool, extracted: bool | None, **kwargs) -> None:
+        """A bound phone (a confirmed TOTP device) for the roles that must have one; ``second_factor=False``
+        for an account that has not bound one yet, ``True`` for one of any role."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from qinqing.second_factor import required_for
+
+        if create and (required_for(self) if extracted is None else extracted):
+            TOTPDevice.objects.create(user=self, name="测试手机", confirmed=True)
 
 
 # --- the dossier part -------------------------------------------------------------------------

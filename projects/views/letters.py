@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from projects import services
 from projects.forms import LetterForm
 from projects.models import Consultation, Matter, Project
-from projects.qr import qr_svg
 from projects.views.access import get_letter, get_project
 from qinqing.forms import add_service_errors
 from qinqing.idempotency import idempotent
 from qinqing.pdf import pdf_response
+from qinqing.qr import qr_svg
 from qinqing.validators import int_or_none
 
 

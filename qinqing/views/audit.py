@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from qinqing import audit, selectors, xlsx
+from qinqing import audit, second_factor, selectors, xlsx
 from qinqing.filters import AuditFilter
 from qinqing.models import AuditEntry
 
@@ -30,6 +30,7 @@ def audit_list(request):
             "rows": audit.shown(page),
             "querystring": request.GET.urlencode(),
             "limit": selectors.AUDIT_EXPORT_LIMIT,
+            "pending_auditors": second_factor.pending_auditors().count(),
         },
     )
 

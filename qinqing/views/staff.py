@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qinqing import audit, handover, selectors, services
+from qinqing import audit, handover, second_factor, selectors, services
 from qinqing.filters import StaffFilter
 from qinqing.forms import DepartmentForm, StaffCreateForm, StaffDisableForm, StaffEditForm, add_service_errors
 from qinqing.htmx import wants_fragment
 from qinqing.idempotency import idempotent
 from qinqing.models import Department, User
+from qinqing.roles import held_roles
 
 manage_accounts = permission_required("qinqing.manage_accounts", raise_exception=True)
 manage_departments = permission_required("qinqing.manage_departments", raise_exception=True)
@@ -72,6 +73,10 @@ def staff_detail(request, pk: int):
             "account": account,
             "history": audit.shown(selectors.account_history(account)[:200]),
             "locked": account.username in selectors.locked_usernames(),
+            "bound": second_factor.has_factor(account),
+            "codes_left": second_factor.recovery_codes_left(account),
+            "two_factor_required": second_factor.required_for(account),
+            "held_roles": held_roles(account),
             **_disable_context(account),
         },
     )

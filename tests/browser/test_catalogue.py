@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from projects.models import Matter, NotificationLetter, Project
 from qinqing.demo import DEMO_PASSWORD
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,10 +24,7 @@ def demo_data(transactional_db):
 
 def _login(page: Page, base: str, username: str) -> None:
     page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, username, DEMO_PASSWORD)
 
 
 def test_admin_verifies_materials_and_the_letter_follows(page: Page, live_server, demo_data):

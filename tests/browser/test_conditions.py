@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from projects.models import Commitment, MissingMaterial, ProjectMatter
 from qinqing.roles import Role
 from qinqing.workdays import is_workday
+from tests.browser.helpers import sign_in
 from tests.factories import (
     TEST_PASSWORD,
     DepartmentFactory,
@@ -49,10 +50,7 @@ def _matter(clerk, name: str) -> ProjectMatter:
 
 
 def _login(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill("unit_clerk")
-    page.get_by_label("密码").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, "unit_clerk", TEST_PASSWORD)
     expect(page.get_by_test_id("workbench")).to_be_visible()
 
 

@@ -18,6 +18,7 @@ from projects.models import Matter, NotificationLetter, Project
 from qinqing.demo import DEMO_PASSWORD
 from qinqing.models import SmsMessage, SmsTemplate
 from qinqing.workdays import WorkCalendar
+from tests.browser.helpers import sign_in
 from tests.pdf import flat, pdf_qr_codes, pdf_text, require_cjk_font
 from tests.sms_gateway import serve
 
@@ -39,10 +40,7 @@ def gateway(settings):
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, username, DEMO_PASSWORD)
 
 
 def test_walk_in_duplicate_letter_with_qr_acceptance_sms_and_lookup(page: Page, live_server, demo_data, gateway):

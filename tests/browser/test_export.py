@@ -18,6 +18,7 @@ from ledger.models import ExportJob
 from ledger.views import ledger as ledger_views
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
+from tests.browser.helpers import sign_in
 from tests.factories import TEST_PASSWORD, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,10 +43,7 @@ def test_an_over_threshold_ledger_export_shows_its_progress_and_is_found_again_i
     downloads = []
     page.on("download", lambda download: downloads.append(download))
 
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill("office1")
-    page.get_by_label("密码").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, "office1", TEST_PASSWORD)
     expect(page.get_by_test_id("workbench")).to_be_visible()
     expect(page.get_by_test_id("panel-export-jobs")).to_have_count(0)  # nothing exported yet
 

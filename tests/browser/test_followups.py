@@ -14,16 +14,14 @@ from playwright.sync_api import Page, expect
 
 from followups.models import Escalation, Notice, NoticeFile, Rectification
 from qinqing.roles import Role
+from tests.browser.helpers import sign_in
 from tests.factories import TEST_PASSWORD, DepartmentFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, username, TEST_PASSWORD)
     expect(page.get_by_test_id("workbench")).to_be_visible()
 
 

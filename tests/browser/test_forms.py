@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from projects.models import Project
 from qinqing.roles import Role
+from tests.browser.helpers import sign_in
 from tests.factories import TEST_PASSWORD, MatterFactory, ProjectFactory, StageFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,10 +38,7 @@ def test_a_refusal_without_a_field_focuses_its_message(page: Page, live_server):
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, username, TEST_PASSWORD)
 
 
 def test_ticked_matters_stay_visible_with_a_count(page: Page, live_server):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from qinqing.demo import DEMO_PASSWORD
+from tests.browser.helpers import sign_in
 from windows.models import Decision, Meeting, MinutesFile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,10 +28,7 @@ def demo_data(transactional_db):
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, username, DEMO_PASSWORD)
     expect(page.get_by_test_id("workbench")).to_be_visible()
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from ledger.models import Export
 from qinqing.demo import DEMO_PASSWORD
+from tests.browser.helpers import sign_in
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
 from tests.xlsx import shown_fill
 
@@ -43,10 +44,7 @@ def test_office_exports_the_filtered_ledger_and_fetches_reports_again_from_the_a
 ):
     require_cjk_font()
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill("demo_office")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, "demo_office", DEMO_PASSWORD)
     expect(page.get_by_test_id("office-figures")).to_be_visible()
     archived_before = Export.objects.count()
 

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from ledger import archive
 from ledger.models import SummaryIssue
 from qinqing.roles import Role
+from tests.browser.helpers import sign_in
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,10 +23,7 @@ def test_the_office_writes_and_issues_last_weeks_summary(page: Page, live_server
     UserFactory(username="office_clerk", display_name="赵督查", roles=[Role.OFFICE])
     year, week, _ = (timezone.localdate() - timedelta(days=7)).isocalendar()
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill("office_clerk")
-    page.get_by_label("密码").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, "office_clerk", TEST_PASSWORD)
     expect(page.get_by_test_id("workbench")).to_be_visible()
 
     page.get_by_test_id("main-nav").get_by_role("link", name="周报").click()

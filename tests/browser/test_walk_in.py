@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from projects.models import NotificationLetter, Project
 from qinqing.demo import DEMO_PASSWORD
 from qinqing.workdays import WorkCalendar
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +26,7 @@ def demo_data(transactional_db):
 
 def test_walk_in_to_dossier_letter_matters_and_deadline(page: Page, live_server, demo_data):
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("用户名").fill("demo_specialist")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, base, "demo_specialist", DEMO_PASSWORD)
 
     # 1. log the walk-in and open a new dossier from the same form
     page.get_by_test_id("main-nav").get_by_role("link", name="咨询登记").click()

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from followups.models import Draw, Escalation, Inspection, Notice, Rectification, Visit
 from qinqing.demo import DEMO_PASSWORD
+from qinqing.models import User
+from tests.auth import totp_code
 
 
 def test_seed_demo_gives_rectifications_closed_sent_back_overdue_and_waiting(db):
@@ -59,6 +61,8 @@ def test_seed_demo_gives_rectifications_closed_sent_back_overdue_and_waiting(db)
     # the office finds each of them from its pages
     client = Client()
     assert client.post(reverse("login"), {"username": "demo_office", "password": DEMO_PASSWORD}).status_code == 302
+    code = totp_code(User.objects.get(username="demo_office"))  # the demo phone's code
+    assert client.post(reverse("two_factor_verify"), {"code": code}).status_code == 302
     for rectification in (closed, sent_back, overdue[0]):
         page = client.get(reverse("followups:rectification_detail", args=[rectification.pk])).content.decode()
         assert rectification.status in page

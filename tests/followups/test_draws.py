@@ -20,6 +20,7 @@ from followups.models import Draw, Visit
 from projects.models import ProjectMatter, TimelineEntry
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
 
@@ -71,7 +72,7 @@ def build_hall() -> SimpleNamespace:
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

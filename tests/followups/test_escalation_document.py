@@ -17,6 +17,7 @@ from followups.models import Escalation, EscalationFile
 from qinqing.models import AuditEntry, Counter
 from qinqing.roles import Role
 from qinqing.services import STALE_MESSAGE
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
 
@@ -27,7 +28,7 @@ def _today() -> datetime.date:
 
 def _login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -15,6 +15,7 @@ from followups import services
 from followups.models import Escalation, Notice, Rectification
 from projects.models import ProjectMatter, TimelineEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.followups.test_rectifications import bad_visit
 from tests.pdf import require_cjk_font
@@ -26,7 +27,7 @@ def _today() -> datetime.date:
 
 def _login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     client.user = user
     return client
 

@@ -15,6 +15,7 @@ from followups.models import Notice
 from qinqing.models import AuditEntry
 from qinqing.pdf import render_pdf
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.pdf import flat, pdf_pages_text, pdf_text, require_cjk_font
 
@@ -87,7 +88,7 @@ def test_the_copy_line_is_edited_on_the_draft_and_audited(office):
     notice = _draft(office, unit)
     assert notice.copy_to == "区政府督查室"
     client = Client()
-    client.force_login(office)
+    sign_in(client, office)
     response = client.post(reverse("followups:notice_edit", args=[notice.pk]), {
         "title": notice.title, "facts": notice.facts, "requirement": notice.requirement,
         "period_start": notice.period_start.isoformat(), "period_end": notice.period_end.isoformat(),

@@ -14,6 +14,7 @@ from followups import documents, services
 from followups.models import Notice, NoticeFile
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, UserFactory
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_text, require_cjk_font
 
@@ -27,7 +28,7 @@ def hall(db):
     clients = {}
     for name, user in (("office", office), ("staff", staff)):
         clients[name] = Client()
-        clients[name].force_login(user)
+        sign_in(clients[name], user)
     return {"unit": unit, "office": office, "staff": staff, "clients": clients}
 
 

@@ -21,6 +21,7 @@ from projects.models import TimelineEntry
 from qinqing.models import Department
 from qinqing.roles import Role
 from qinqing.services import STALE_MESSAGE
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory
 from tests.pdf import assert_cjk_fonts_embedded, flat, pdf_page_size, pdf_text, require_cjk_font
 
@@ -44,7 +45,7 @@ class _Seats(dict):
 
     def __missing__(self, seat: str) -> Client:
         client = Client()
-        client.force_login(self.users[seat])
+        sign_in(client, self.users[seat])
         client.user = self.users[seat]
         self[seat] = client
         return client

@@ -19,6 +19,7 @@ from followups.models import Rectification, Visit
 from projects.models import TimelineEntry
 from qinqing.roles import Role
 from qinqing.services import STALE_MESSAGE
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
 
@@ -28,7 +29,7 @@ def _today() -> datetime.date:
 
 def _login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     client.user = user
     return client
 

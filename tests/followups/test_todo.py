@@ -14,6 +14,7 @@ from followups import services
 from followups.models import Notice, Rectification, Visit
 from followups.todo import NOTICE_DAYS
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, ProjectFactory, UserFactory
 from windows.todo import todo_count, todo_for
 
@@ -120,7 +121,7 @@ def test_a_units_staff_see_only_their_own_units_rectifications_and_notices(hall)
 def test_every_item_and_more_link_opens_for_the_one_who_sees_it(hall, who):
     user = hall[who]
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     sections = _sections(user)
     urls = [item.url for section in sections.values() for item in section.items]
     urls += [section.more_url for section in sections.values() if section.more_url]
@@ -135,7 +136,7 @@ def test_every_item_and_more_link_opens_for_the_one_who_sees_it(hall, who):
 
 def test_staff_of_one_unit_cannot_open_the_items_of_the_other(hall):
     client = Client()
-    client.force_login(hall["staff_b"])
+    sign_in(client, hall["staff_b"])
     for section in _sections(hall["staff_a"]).values():
         for item in section.items:
             assert client.get(item.url).status_code == 404, item.url

@@ -17,6 +17,7 @@ from ledger.models import Export, ExportJob, SummaryIssue
 from ledger.summary import Period, consultation_trend
 from projects.models import Consultation
 from qinqing.models import User
+from tests.auth import sign_in
 from tests.pdf import flat, pdf_text, require_cjk_font
 
 
@@ -66,7 +67,7 @@ def test_seed_demo_leaves_an_archive_and_a_trend_and_does_not_repeat_them(seeded
     assert book.sheetnames[0] == "概况"
     assert last_week.short in book["概况"]["A2"].value
     client = Client()
-    client.force_login(office)
+    sign_in(client, office)
     again = client.get(reverse("ledger:export_download", args=[pdf.pk]))
     assert again.status_code == 200
     assert again.content == archive.read(pdf)

@@ -14,6 +14,7 @@ from projects import merging, services, timeline
 from projects.models import Consultation, Feedback, NotificationLetter, Project, ProjectMatter, TimelineEntry
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 
 
@@ -94,7 +95,7 @@ def test_merging_moves_what_may_move_and_freezes_the_other(pair):
 def test_the_kept_dossier_shows_the_merged_ones_letters_and_timeline(pair, client):
     specialist, winner, loser, pm, consultation, feedback, letter = pair
     _merge(specialist, winner, loser)
-    client.force_login(specialist)
+    sign_in(client, specialist)
     page = client.get(reverse("projects:detail", args=[winner.pk])).content.decode()
     assert letter.number in page
     assert "建立项目档案（重复）" in page
@@ -182,7 +183,7 @@ def test_the_office_merges_two_specialists_dossiers_and_the_keeper_sees_the_lett
     _merge(office, winner, loser)
     loser.refresh_from_db()
     assert loser.specialist == keeper
-    client.force_login(keeper)
+    sign_in(client, keeper)
     assert client.get(reverse("projects:letter_detail", args=[letter.pk])).status_code == 200
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from projects import services, timeline
 from projects.models import NotificationLetter, ProjectMatter, TimelineEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import (
     DepartmentFactory,
     MatterFactory,
@@ -52,7 +53,7 @@ class _Seats(dict):
 
     def __missing__(self, seat: str) -> Client:
         client = Client()
-        client.force_login(self.users[seat])
+        sign_in(client, self.users[seat])
         client.user = self.users[seat]
         self[seat] = client
         return client

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from qinqing import audit, selectors, services
 from qinqing.models import AuditEntry, User
-from qinqing.roles import Role
+from qinqing.roles import Role, held_roles
 from tests.factories import ProjectFactory
 
 
@@ -176,7 +176,11 @@ def test_the_auditor_role_is_held_alone(admin_client_):
         reverse("staff:create"), {"username": "qian01", "display_name": "钱审计", "roles": ["auditor"], "phone": ""}
     )
     assert response.status_code == 200  # the page that shows the initial password once
-    assert User.objects.get(username="qian01").roles == {"auditor"}
+    made = User.objects.get(username="qian01")
+    # the administrator who made it cannot use it: it acts as an auditor only once a serving auditor approves
+    assert held_roles(made) == {"auditor"}
+    assert made.roles == frozenset()
+    assert made.auditor_pending
 
 
 def test_nobody_grants_themselves_a_role(admin_client_):

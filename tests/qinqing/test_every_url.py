@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from qinqing.models import User
+from tests.auth import sign_in
 from tests.qinqing.walk import OBJECTS, SEATS, page_for, upload_a_ledger, url_names
 
 # columns: anonymous, demo_specialist, demo_window, demo_dept, demo_office, demo_admin, demo_auditor.
@@ -24,6 +25,7 @@ from tests.qinqing.walk import OBJECTS, SEATS, page_for, upload_a_ledger, url_na
 _TABLE = """
 audit:export                   302 403 403 403 403 403 200
 audit:list                     302 403 403 403 403 403 200
+audit:approval                 302 403 403 403 403 403 200
 followups:draw_create          302 403 403 403 200 403 403
 followups:draw_detail          302 403 403 403 200 403 403
 followups:draw_list            302 403 403 403 200 403 403
@@ -75,6 +77,9 @@ health                         200 200 200 200 200 200 200
 login                          200 302 302 302 302 302 302
 logout                         302 405 405 405 405 405 405
 password_change                302 200 200 200 200 200 200
+two_factor                     302 200 200 200 200 200 200
+two_factor_codes               302 302 302 302 302 302 302
+two_factor_verify              302 302 302 302 302 302 302
 progress_lookup                200 200 200 200 200 200 200
 projects:catalogue             302 200 200 200 200 200 403
 projects:consultation_answer   302 200 403 403 403 403 403
@@ -122,6 +127,7 @@ staff:edit                     302 403 403 403 403 200 403
 staff:enable                   302 405 405 405 405 405 405
 staff:list                     302 403 403 403 403 200 403
 staff:reset_password           302 405 405 405 405 405 405
+staff:reset_two_factor         302 405 405 405 405 405 405
 staff:unlock                   302 405 405 405 405 405 405
 windows:decision_update        302 405 405 405 405 405 405
 windows:handoff_accept         302 405 405 405 405 405 405
@@ -161,7 +167,7 @@ def _walk(names: list[str]) -> dict[str, tuple[int, ...]]:
     for seat in SEATS:
         client = Client()
         if seat != "anonymous":
-            client.force_login(User.objects.get(username=seat))
+            sign_in(client, User.objects.get(username=seat))
         clients[seat] = client
     observed = {}
     for name in names:

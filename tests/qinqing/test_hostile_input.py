@@ -22,6 +22,7 @@ from django.urls import Resolver404, resolve
 
 from qinqing import forms as qinqing_forms
 from qinqing.models import User
+from tests.auth import sign_in
 from tests.qinqing.test_every_url import _TABLE, _parse
 from tests.qinqing.walk import SEATS, page_for, upload_a_ledger
 
@@ -128,7 +129,7 @@ def _post_forms():
             continue
         if seat not in clients:
             clients[seat] = Client()
-            clients[seat].force_login(User.objects.get(username=seat))
+            sign_in(clients[seat], User.objects.get(username=seat))
         page = page_for(name)
         response = clients[seat].get(page.url)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from qinqing.demo import DEMO_ACCOUNTS
+from tests.auth import sign_in
 
 # url name → how to find the object its argument names (model label, lookup), or a literal value
 OBJECTS: dict[str, tuple[str, dict] | int] = {
@@ -89,6 +90,7 @@ OBJECTS: dict[str, tuple[str, dict] | int] = {
     "staff:enable": ("qinqing.User", {"username": "he_retired"}),
     "staff:unlock": ("qinqing.User", {"username": "liu_specialist"}),
     "staff:reset_password": ("qinqing.User", {"username": "liu_specialist"}),
+    "staff:reset_two_factor": ("qinqing.User", {"username": "demo_office"}),
     "staff:department_edit": ("qinqing.Department", {}),
     "sms:template_edit": ("qinqing.SmsTemplate", {}),
     "sms:resend": ("qinqing.SmsMessage", {}),
@@ -151,7 +153,7 @@ def upload_a_ledger() -> None:
     from tests.ledger.test_import import row, xlsx
 
     office = Client()
-    office.force_login(User.objects.get(username="demo_office"))
+    sign_in(office, User.objects.get(username="demo_office"))
     content = xlsx([row(项目名称="走查用导入项目", 登记日期="2026-10-12", 建设单位="重庆某某置业有限公司")])
     response = office.post(
         reverse("ledger:import_upload"),

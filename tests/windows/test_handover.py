@@ -17,6 +17,7 @@ from qinqing import handover as registry
 from qinqing import services as account_services
 from qinqing.models import AuditEntry, User
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import MatterFactory, ProjectFactory, ProjectMatterFactory, StageFactory, UserFactory
 from windows import handover, services
 from windows.models import Handoff
@@ -67,7 +68,7 @@ def hall(db):
 
 def _client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from projects.models import TimelineEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import DepartmentFactory, MatterFactory, ProjectFactory, ProjectMatterFactory, UserFactory
 from tests.pdf import require_cjk_font
 from tests.qinqing.test_contrast import AA_TEXT, contrast
@@ -74,7 +75,7 @@ def _client(client_factory, user):
     from django.test import Client
 
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

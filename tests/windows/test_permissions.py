@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from projects.models import Feedback, Stage, TimelineEntry
 from qinqing.roles import Role
+from tests.auth import sign_in
 from tests.factories import (
     DepartmentFactory,
     MatterFactory,
@@ -54,7 +55,7 @@ class _Seats(dict):
 
     def __missing__(self, seat: str) -> Client:
         client = Client()
-        client.force_login(self.users[seat])
+        sign_in(client, self.users[seat])
         client.user = self.users[seat]
         self[seat] = client
         return client
@@ -948,7 +949,7 @@ def busy(db):
 
 def _login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

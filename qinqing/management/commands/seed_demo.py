@@ -28,9 +28,14 @@ class Command(BaseCommand):
                 raise
             module.seed(self.stdout)
 
-        from qinqing.demo import DEMO_PASSWORD, describe_accounts
+        from qinqing.demo import DEMO_PASSWORD, demo_secret, describe_accounts
 
         self.stdout.write("")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, name, roles in describe_accounts():
             self.stdout.write(f"  {username:<18} {name:<6} {roles}")
+        self.stdout.write(
+            "区工改办、系统管理员、审计员还须第二因素：登录后输入演示手机的 6 位验证码，"
+            "用 .venv/bin/python manage.py demo_code 取得，"
+            f"或把密钥 {demo_secret()} 加入手机验证器（如 Microsoft Authenticator）。"
+        )
