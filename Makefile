@@ -28,6 +28,10 @@ run: ## 安装缺少的依赖、迁移数据库、载入演示数据，并在 ht
 	@$(MAKE) --no-print-directory install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	@# the city's staging database (SPGL 前置库): a local copy with the city's demo rows, exchanged once, then every 10 minutes
+	$(PY) manage.py spgl_staging
+	$(PY) manage.py spgl_demo
+	$(PY) manage.py spgl_exchange --schedule
 	@echo
 	@echo "打开 http://127.0.0.1:8000 ，用上面的演示账号登录。按 Ctrl+C 停止。"
 	@# the background worker for long exports runs beside the server and stops with it

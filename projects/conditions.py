@@ -21,6 +21,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from projects import timeline
+from projects.exchange import events
+from projects.exchange.codes import Blzt
 from projects.models import Commitment, Material, MissingMaterial, ProjectMatter
 from projects.timeline import Kind
 from qinqing import audit
@@ -276,6 +278,7 @@ def commitment_close(
         pm.version += 1
         pm._change_reason = f"撤销审批：{note}"[:100]
         pm.save()
+        events.record_status(pm, status=Blzt.REVOKED, on=on, occurred_at=timezone.now(), actor=actor, opinion=note)
     summary = f"{pm.matter.name}：告知承诺" + (
         f"不实，撤销审批（{on:%Y-%m-%d}）：" if revoke else f"整改到位（{on:%Y-%m-%d}）："
     )

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 from projects import conditions
 from projects.models import Consultation, Feedback, Material, Matter, MatterBundle, Project, ProjectMatter, Stage
@@ -18,6 +19,8 @@ from qinqing.validators import (
     phone_validator,
     project_code_validator,
 )
+
+spgl_code_validator = RegexValidator(r"^[0-9A-Za-z._-]*$", "编码只能由英文字母、数字和 . _ - 组成。", code="spgl_code")
 
 
 class MatterForm(StyledForm):
@@ -54,7 +57,23 @@ class MatterForm(StyledForm):
     )
     complaint_phone = forms.CharField(label="投诉电话", max_length=30, required=False, validators=[phone_validator])
     result_name = forms.CharField(label="审批结果名称", max_length=100, required=False)
-    standard_code = forms.CharField(label="国家标准事项编码", max_length=40, required=False)
+    standard_code = forms.CharField(
+        label="国家标准事项编码",
+        max_length=40,
+        required=False,
+        validators=[spgl_code_validator],
+        help_text="与市审批系统交换时的 DYBZSPSXBM；不知道时留空。",
+    )
+    spgl_code = forms.CharField(
+        label="审批事项编码（SPSXBM）",
+        max_length=50,
+        required=False,
+        validators=[spgl_code_validator],
+        help_text="市审批系统中本事项的编码；留空时，市系统报来的该事项办件进入交换待办，由人工认定。",
+    )
+    spgl_version = forms.CharField(
+        label="事项版本号（SPSXBBH）", max_length=10, required=False, validators=[spgl_code_validator]
+    )
     note = forms.CharField(label="说明", max_length=200, required=False, validators=[no_markup])
     allows_commitment = forms.BooleanField(label="可告知承诺制", required=False)
     allows_deficiency = forms.BooleanField(label="可容缺受理", required=False)
@@ -633,6 +652,17 @@ class MissingSupplyForm(_ConditionForm):
     note = forms.CharField(label="说明", max_length=300, required=False, validators=[no_markup])
 
 
+class SpecialProcedureForm(_ConditionForm):
+    on = _date_field("日期")
+    reason = forms.CharField(
+        label="程序与原因",
+        max_length=300,
+        required=False,
+        validators=[no_markup],
+        help_text="如：专家评审、听证、现场踏勘。",
+    )
+
+
 class CommitmentCheckForm(_ConditionForm):
     on = _date_field("核查日期")
     passed = forms.TypedChoiceField(
@@ -658,3 +688,18 @@ class CommitmentCloseForm(_ConditionForm):
     note = forms.CharField(
         label="处理情况", max_length=500, validators=[no_markup], help_text="整改情况，或撤销决定的文号和理由。"
     )
+
+
+class ExchangeSettleForm(StyledForm):
+    status = forms.ChoiceField(
+        label="处理结果",
+        choices=[("已处理", "已处理（已在本系统办理或补录）"), ("无需处理", "无需处理")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="处理说明",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明如何处理，例如：已在事项办理中登记补正；已在事项目录中补填事项编码；经核对以本系统为准。",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from projects.exchange.codes import Blzt
 from qinqing.models import AppendOnlyModel, Department
 
 
@@ -73,7 +74,13 @@ class Matter(models.Model):
     enquiry_phone = models.CharField("咨询电话", max_length=30, blank=True, help_text="空白时用责任单位的电话。")
     complaint_phone = models.CharField("投诉电话", max_length=30, blank=True)
     result_name = models.CharField("审批结果名称", max_length=100, blank=True, help_text="如：建设工程规划许可证。")
-    standard_code = models.CharField("国家标准事项编码", max_length=40, blank=True)
+    standard_code = models.CharField(
+        "国家标准事项编码", max_length=40, blank=True, help_text="SPGL 的 DYBZSPSXBM（对应标准审批事项编码）。"
+    )
+    # the city's approval system (SPGL exchange, projects.exchange): the matter's code and version there;
+    # blank until the city publishes them, and a row naming an unknown code goes to the exchange inbox
+    spgl_code = models.CharField("审批事项编码（SPSXBM）", max_length=50, blank=True)
+    spgl_version = models.CharField("事项版本号（SPSXBBH）", max_length=10, blank=True)
     allows_commitment = models.BooleanField("可告知承诺制", default=False)
     allows_deficiency = models.BooleanField("可容缺受理", default=False)
     allows_parallel = models.BooleanField("可并联审批", default=False)
@@ -98,6 +105,8 @@ class Matter(models.Model):
         indexes = [
             # the catalogue page filtered by stage and unit
             models.Index(fields=["stage", "unit"], name="matter_stage_unit_idx"),
+            # the exchange matches the city's rows by code
+            models.Index(fields=["spgl_code"], name="matter_spgl_code_idx"),
         ]
 
     def __str__(self) -> str:
@@ -257,6 +266,12 @@ class Project(models.Model):
     code = models.CharField(
         "项目代码", max_length=24, blank=True, help_text="投资项目统一代码；首次咨询时可暂缺，受理事项前必须填写。"
     )
+    works_code = models.CharField(
+        "工程代码",
+        max_length=30,
+        blank=True,
+        help_text="项目代码加“-”和 4 位序号（SPGL 的 GCDM），与市审批系统交换时用。",
+    )
     builder = models.CharField("建设单位", max_length=100)
     builder_credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
     contact_name = models.CharField("联系人", max_length=30)
@@ -305,6 +320,9 @@ class Project(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["lookup_no"], condition=~models.Q(lookup_no=""), name="project_unique_lookup_no"
+            ),
+            models.UniqueConstraint(
+                fields=["works_code"], condition=~models.Q(works_code=""), name="project_unique_works_code"
             ),
             models.CheckConstraint(
                 condition=models.Q(merged_into__isnull=True) | models.Q(status="已合并"),
@@ -515,6 +533,12 @@ class ProjectMatter(models.Model):
         "最近变更日期", null=True, blank=True, help_text="最近一次状态变更的日期；之后的变更不能早于它。"
     )
     last_reason = models.CharField("最近原因", max_length=300, blank=True)
+    case_no = models.CharField(
+        "办件编号", max_length=60, blank=True, help_text="受理时编定（SPGL 的 SPSXSLBM），或取自市审批系统。"
+    )
+    city_key = models.CharField(
+        "市系统数据主键", max_length=64, blank=True, help_text="办件来自市审批系统时，其 DFSJZJ；本系统受理的为空。"
+    )
     handler = models.ForeignKey(
         "qinqing.User", verbose_name="经办人", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -539,6 +563,7 @@ class ProjectMatter(models.Model):
                 condition=models.Q(status="待申报") | models.Q(accepted_on__isnull=False) | models.Q(status="撤回"),
                 name="project_matter_accepted_has_date",
             ),
+            models.UniqueConstraint(fields=["case_no"], condition=~models.Q(case_no=""), name="pm_unique_case_no"),
         ]
         indexes = [
             # a unit's matters list and the warning filters: open matters by unit and due date
@@ -613,7 +638,12 @@ class ProjectMatter(models.Model):
 
 
 class MatterPause(models.Model):
-    """A stretch of 补正材料: the clock stops from the day after ``paused_on`` to ``resumed_on``."""
+    """A stretch in which the clock stops, from the day after ``paused_on`` to ``resumed_on``: 补正材料, or a
+    特别程序 (hearing, expert review, on-site survey…; SPGL statuses 9–10) while the matter stays in review."""
+
+    class Kind(models.TextChoices):
+        SUPPLEMENT = "补正", "补正材料"
+        SPECIAL = "特别程序", "特别程序"
 
     project_matter = models.ForeignKey(
         ProjectMatter, verbose_name="事项办理", on_delete=models.PROTECT, related_name="pauses"
@@ -621,6 +651,7 @@ class MatterPause(models.Model):
     paused_on = models.DateField("通知补正日期")
     resumed_on = models.DateField("补齐材料日期", null=True, blank=True)
     reason = models.CharField("补正原因", max_length=300)
+    kind = models.CharField("暂停类型", max_length=4, choices=Kind.choices, default=Kind.SUPPLEMENT)
 
     history = HistoricalRecords()
 
@@ -817,3 +848,46 @@ class TimelineEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}：{self.summary}"
+
+
+class MatterEvent(AppendOnlyModel):
+    """A project matter's status history in the national SPGL vocabulary (BLZT), one row per status: written by
+    every move here (``projects.services.matter_move``) and by the exchange for the city's rows. Written once."""
+
+    class Source(models.TextChoices):
+        LOCAL = "本系统", "本系统"
+        CITY = "市审批系统", "市审批系统"
+
+    project_matter = models.ForeignKey(
+        ProjectMatter, verbose_name="事项办理", on_delete=models.PROTECT, related_name="events"
+    )
+    status = models.PositiveSmallIntegerField("办理状态（BLZT）", choices=Blzt.choices)
+    on = models.DateField("办理日期")
+    occurred_at = models.DateTimeField("办理时间")
+    actor = models.ForeignKey(
+        "qinqing.User", verbose_name="操作人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handler_name = models.CharField("办理人", max_length=50, blank=True)
+    opinion = models.CharField("办理意见", max_length=300, blank=True)
+    source = models.CharField("来源", max_length=6, choices=Source.choices, default=Source.LOCAL)
+    city_key = models.CharField("市系统数据主键（DFSJZJ）", max_length=64, blank=True)
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    append_only_label = "事项办理状态记录"
+
+    class Meta:
+        verbose_name = "事项办理状态记录"
+        verbose_name_plural = "事项办理状态记录"
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_key"], condition=~models.Q(city_key=""), name="event_unique_city_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["project_matter", "occurred_at"], name="event_matter_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_matter} {self.get_status_display()} {self.on}"
+
+
+from projects.exchange.models import ExchangeCursor, ExchangeIssue, ExchangeRun  # noqa: E402,F401 (the exchange's models)

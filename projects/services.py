@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from projects import conditions, deadlines, timeline
+from projects.exchange import events
+from projects.exchange.codes import Blzt
 from projects.lookup import ensure_lookup_no
 from projects.models import (
     Consultation,
@@ -676,13 +679,16 @@ def matter_move(
     supply_workdays: int | None = None,
     commitment: conditions.CommitmentTerms | None = None,
     confirm_non_workday: bool = False,
+    city: tuple[int, str] | None = None,
 ) -> ProjectMatter:
     """Move a project matter to ``to_status`` on date ``on``; one of two racing moves wins.
 
     The row is locked and the form's version checked, so a second person acting on what they saw
     before is told, not silently applied. Accepting 容缺 records the missing materials and their
     deadline, accepting 告知承诺 the commitments and the check date (``projects.conditions``); 办结
-    carries its result (通过 / 容缺通过 / 不通过); the last matter finished completes the project."""
+    carries its result (通过 / 容缺通过 / 不通过); the last matter finished completes the project. Every move is
+    written in the SPGL status history (``MatterEvent``); ``city`` = (BLZT, DFSJZJ) when the exchange applies a
+    row of the city's approval system (``projects.exchange``)."""
     pm = lock_for_update(ProjectMatter, project_matter_id)
     if pm.version != version:
         raise stale_error(
@@ -735,6 +741,8 @@ def matter_move(
         pm.accepted_on = on
         pm.time_limit_workdays = pm.matter.time_limit_workdays or None
         pm.handler = actor
+        if not pm.case_no:
+            pm.case_no = events.local_case_no(pm, on)
     elif to_status == ProjectMatter.Status.SUPPLEMENT:
         MatterPause.objects.create(project_matter=pm, paused_on=on, reason=reason)
     elif before == ProjectMatter.Status.SUPPLEMENT or to_status in ProjectMatter.FINAL_STATUSES:
@@ -743,7 +751,7 @@ def matter_move(
             pause._change_reason = ACTION_LABELS[to_status]
             pause.save()
     if to_status == ProjectMatter.Status.DONE:
-        pm.result = _check_result(pm, result, reason)
+        pm.result = _check_result(pm, result, reason, city_instance=bool(city and pm.city_key))
     if to_status in ProjectMatter.FINAL_STATUSES:
         pm.finished_on = on
     pm.status = to_status
@@ -785,6 +793,7 @@ def matter_move(
         detail={"from": before, "to": to_status, "date": on.isoformat(), "reason": reason},
         obj=pm,
     )
+    events.record_move(pm, before=before, on=on, occurred_at=occurred_at, actor=actor, opinion=reason, city=city)
     audit.record(
         action=AuditEntry.Action.UPDATE,
         actor=actor,
@@ -809,6 +818,148 @@ def matter_move(
     from projects.notify import matter_moved
 
     matter_moved(pm, actor=actor)  # the applicant's SMS, queued in this transaction, sent by the worker
+    return pm
+
+
+@transaction.atomic
+def set_works_code(*, actor: User, project_id: int, works_code: str, request: HttpRequest | None = None) -> Project:
+    """Give a project its 工程代码 (GCDM): its project code, "-" and four digits."""
+    project = lock_for_update(Project, project_id)
+    works_code = works_code.strip()
+    if not project.code or not re.fullmatch(re.escape(project.code) + r"-\d{4}", works_code):
+        raise ValidationError(
+            f"工程代码应为项目代码加“-”和 4 位数字（如 {project.code or '项目代码'}-0001），收到“{works_code}”。",
+            code="works_code",
+        )
+    if Project.objects.filter(works_code=works_code).exclude(pk=project.pk).exists():
+        raise ValidationError(f"工程代码 {works_code} 已属于另一个项目。", code="works_code_taken")
+    before = project.works_code
+    project.works_code = works_code
+    project.version += 1
+    project._change_reason = "工程代码"
+    project.save()
+    timeline.record(project, Kind.PROJECT, actor, f"工程代码：{works_code}")
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=project,
+        before={"工程代码": before},
+        after={"工程代码": works_code},
+    )
+    return project
+
+
+@transaction.atomic
+def attach_city_matter(*, actor: User, project: Project, matter: Matter, case_no: str, city_key: str) -> ProjectMatter:
+    """A matter instance of the city's (办件 ``case_no``) on this project: the project matter already carrying the
+    number, else the one of that matter waiting or open without a number, else a new one (as 添加事项 does)."""
+    if not case_no:
+        raise ValidationError("市审批系统的办件没有办件编号（SPSXSLBM）。", code="case_no")
+    pm = ProjectMatter.objects.filter(case_no=case_no).first()
+    if pm is not None:
+        if pm.project_id != project.pk or pm.matter_id != matter.pk:
+            raise ValidationError(
+                f"办件编号 {case_no} 在本系统属于“{pm}”，与市审批系统的项目或事项不一致。", code="case_no_elsewhere"
+            )
+        return pm
+    pm = (
+        project.matters.filter(
+            matter=matter, case_no="", status__in=[ProjectMatter.Status.PENDING, *ProjectMatter.OPEN_STATUSES]
+        )
+        .order_by("id")
+        .first()
+    )
+    if pm is None:
+        added, _ = project_matters_add(actor=actor, request=None, project_id=project.pk, matters=[matter])
+        if not added:
+            raise ValidationError(
+                f"“{matter.name}”不能再添加到项目“{project.name}”（已办结或已停用）。", code="not_added"
+            )
+        pm = added[0]
+    pm = lock_for_update(ProjectMatter, pm.pk)
+    pm.case_no, pm.city_key = case_no, city_key
+    pm.version += 1
+    pm._change_reason = f"市审批系统办件 {case_no}"
+    pm.save()
+    timeline.record(
+        project, Kind.MATTER, actor, f"{matter.name}：关联市审批系统办件 {case_no}", project_matter=pm, obj=pm
+    )
+    return pm
+
+
+@transaction.atomic
+def special_procedure(
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    project_matter_id: int,
+    version: int,
+    start: bool,
+    on,
+    reason: str = "",
+    city: tuple[int, str] | None = None,
+) -> ProjectMatter:
+    """A 特别程序 (hearing, expert review, on-site survey, public notice) starts or ends on ``on``: the clock
+    stops in between, as for 补正, while the matter stays in review (SPGL statuses 9 and 10)."""
+    pm = lock_for_update(ProjectMatter, project_matter_id)
+    if pm.version != version:
+        raise stale_error(pm, version, lead="该事项刚被他人更新，请刷新页面后再操作。")
+    pm = ProjectMatter.objects.select_related("project", "matter", "unit").get(pk=pm.pk)
+    reason = reason.strip()
+    open_pause = pm.pauses.filter(kind=MatterPause.Kind.SPECIAL, resumed_on__isnull=True).first()
+    if on > timezone.localdate():
+        raise ValidationError("日期不能晚于今天。", code="future_date")
+    if pm.last_changed_on and on < pm.last_changed_on:
+        raise ValidationError(
+            f"日期不能早于该事项上一次变更的日期（{pm.last_changed_on:%Y-%m-%d}）。", code="date_backwards"
+        )
+    if start:
+        if pm.status not in (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.REVIEWING):
+            raise ValidationError(
+                f"事项当前为“{pm.status_label}”，只有受理后、审查中的事项才能进入特别程序。", code="not_open"
+            )
+        if open_pause is not None:
+            raise ValidationError(
+                f"该事项已于 {open_pause.paused_on:%Y-%m-%d} 进入特别程序，尚未结束。", code="already_special"
+            )
+        if not reason:
+            raise ValidationError(
+                "进入特别程序须写明程序名称和原因（如：专家评审、听证、现场踏勘）。", code="reason_required"
+            )
+        MatterPause.objects.create(project_matter=pm, paused_on=on, reason=reason[:300], kind=MatterPause.Kind.SPECIAL)
+        pm.status = ProjectMatter.Status.REVIEWING
+    else:
+        if open_pause is None:
+            raise ValidationError("该事项没有进行中的特别程序。", code="no_special")
+        if on < open_pause.paused_on:
+            raise ValidationError(
+                f"结束日期不能早于开始日期（{open_pause.paused_on:%Y-%m-%d}）。", code="date_backwards"
+            )
+        open_pause.resumed_on = on
+        open_pause._change_reason = "特别程序结束"
+        open_pause.save()
+    pm.last_changed_on = on
+    pm.version += 1
+    due = deadlines.refresh(pm, WorkCalendar())
+    label = "特别程序开始（暂停计时）" if start else "特别程序结束（恢复计时）"
+    pm._change_reason = label
+    pm.save()
+    summary = f"{pm.matter.name}：{label}（{on:%Y-%m-%d}）" + (f"，{reason}" if reason else "")
+    if not start and pm.due_on:
+        summary += f"，到期日 {pm.due_on:%Y-%m-%d}" + (PROVISIONAL_MARK if due.provisional else "")
+    now = timezone.localtime()
+    occurred_at = now if on == now.date() else now.replace(year=on.year, month=on.month, day=on.day)
+    timeline.record(pm.project, Kind.MATTER, actor, summary[:300], occurred_at=occurred_at, project_matter=pm, obj=pm)
+    status = Blzt.SPECIAL_START if start else Blzt.SPECIAL_END
+    events.record_status(pm, status=status, on=on, occurred_at=occurred_at, actor=actor, opinion=reason, city=city)
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=pm,
+        after={"特别程序": "开始" if start else "结束", "日期": on.isoformat(), "原因": reason},
+    )
     return pm
 
 
@@ -838,14 +989,19 @@ def _advance_project(pm: ProjectMatter, actor: User, occurred_at: datetime) -> N
         )
 
 
-def _check_result(pm: ProjectMatter, result: str, reason: str) -> str:
+def _check_result(pm: ProjectMatter, result: str, reason: str, *, city_instance: bool = False) -> str:
     """The result of a 办结: 容缺通过 only for a matter accepted 容缺; 通过 only once every missing
-    material is supplied; 不通过 with its reason."""
+    material is supplied; 不通过 with its reason. A matter instance of the city's system (``city_instance``)
+    was accepted there, with its 容缺 terms kept there: its 容缺通过 is recorded as the city reports it."""
     if result not in ProjectMatter.Result.values:
         raise ValidationError("请选择办结结果：通过、容缺通过或不通过。", code="result_required")
     if result == ProjectMatter.Result.FAILED and not reason:
         raise ValidationError("办结（不通过）须填写原因。", code="reason_required")
-    if result == ProjectMatter.Result.PASSED_DEFICIENT and pm.mode != ProjectMatter.Mode.DEFICIENCY:
+    if (
+        result == ProjectMatter.Result.PASSED_DEFICIENT
+        and pm.mode != ProjectMatter.Mode.DEFICIENCY
+        and not city_instance
+    ):
         raise ValidationError("该事项不是容缺受理的，不能以“容缺通过”办结。", code="not_deficient")
     if result == ProjectMatter.Result.PASSED:
         missing = list(pm.missing_materials.filter(supplied_on__isnull=True).values_list("name", flat=True))

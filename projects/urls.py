@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import catalogue, consultations, dossier, letters, matters
+from projects.views import catalogue, consultations, dossier, exchange, letters, matters
 
 app_name = "projects"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("letters/<int:pk>/pdf/", letters.letter_pdf, name="letter_pdf"),
     path("matters/", matters.unit_matters, name="unit_matters"),
     path("matters/<int:pk>/move/", matters.matter_move, name="matter_move"),
+    path("matters/<int:pk>/special/", matters.special_procedure, name="special_procedure"),
     path("matters/missing/<int:pk>/supply/", matters.missing_supply, name="missing_supply"),
     path("matters/commitments/<int:pk>/check/", matters.commitment_check, name="commitment_check"),
     path("matters/commitments/<int:pk>/close/", matters.commitment_close, name="commitment_close"),
@@ -24,6 +25,9 @@ urlpatterns = [
     path("consultations/new/", consultations.consultation_create, name="consultation_create"),
     path("consultations/<int:pk>/answer/", consultations.consultation_answer, name="consultation_answer"),
     path("consultations/<int:pk>/to-project/", consultations.consultation_to_project, name="consultation_to_project"),
+    path("exchange/", exchange.exchange_index, name="exchange"),
+    path("exchange/run/", exchange.exchange_run, name="exchange_run"),
+    path("exchange/issues/<int:pk>/", exchange.exchange_issue, name="exchange_issue"),
     path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/new/", catalogue.matter_create, name="matter_create"),
     path("catalogue/<int:pk>/", catalogue.matter_detail, name="matter_detail"),

@@ -44,6 +44,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # staff see those about their own unit and report its rectifications
     "view_followups": frozenset({Role.OFFICE, Role.DEPARTMENT}),
     "manage_followups": frozenset({Role.OFFICE}),
+    # the exchange with the city's approval system (SPGL): runs and the inbox of rows left for a person; the
+    # office sees all and starts a run, a unit's staff the items about its own matters
+    "view_exchange": frozenset({Role.OFFICE, Role.DEPARTMENT}),
+    "run_exchange": frozenset({Role.OFFICE}),
     # the ledger and weekly summaries
     "view_ledger": frozenset({Role.SPECIALIST, Role.WINDOW, Role.OFFICE}),
     # the weekly summary (周报) and importing the office's existing Excel ledger
@@ -136,6 +140,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("工作台账", "ledger:index", "view_ledger"),
     NavItem("周报", "ledger:summary", "view_summary"),
     NavItem("督查回访", "followups:index", "view_followups"),
+    NavItem("数据交换", "projects:exchange", "view_exchange"),
     NavItem("人员账号", "staff:list", "manage_accounts"),
     NavItem("人员交接", "windows:handover", "reassign_work"),
     NavItem("责任单位", "staff:department_list", "manage_departments"),

@@ -119,6 +119,17 @@ if PRODUCTION and not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+# The city's staging database (前置库) in the SPGL standard, which the exchange reads and writes
+# (projects.exchange, docs/exchange.md). Its tables belong to the city: no migration runs there; for
+# `make run` and the tests a local SQLite file (or the PostgreSQL database named here) holds a copy of them.
+DATABASES["spgl"] = env_database("SPGL_DATABASE_URL", default_sqlite=VAR_DIR / "spgl.sqlite3")
+DATABASES["spgl"]["TEST"] = {"MIGRATE": False}  # (no table of ours there: the tests build the city's)
+DATABASE_ROUTERS = ["projects.exchange.staging.StagingRouter"]
+# minutes between two exchange runs on the background worker; 0: only when started by hand. In production the
+# default is 0 until the district is given its 前置库 (SPGL_DATABASE_URL), so no run fails every ten minutes.
+SPGL_EXCHANGE_MINUTES = env_int(
+    "QINQING_SPGL_MINUTES", 0 if PRODUCTION and not env_str("SPGL_DATABASE_URL") else 10, minimum=0, maximum=24 * 60
+)
 # behind pgbouncer in transaction mode a cursor cannot outlive its transaction (docs/deployment.md)
 if env_bool("QINQING_DB_POOLER", False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True

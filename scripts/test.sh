@@ -33,7 +33,8 @@ run_stage "SQLite" env -u DATABASE_URL $PY -m pytest -n "$workers" -m "not brows
 
 # 2. PostgreSQL
 if pg_url="$(scripts/pg-url.sh)"; then
-  run_stage "PostgreSQL (${pg_url%%:*}://…@${pg_url#*@})" env DATABASE_URL="$pg_url" $PY -m pytest -n "$workers" -m "not browser" -q --junitxml="$results/postgresql.xml" "$@"
+  # the SPGL staging database (the city's 前置库, projects.exchange) is a PostgreSQL database of the same server
+  run_stage "PostgreSQL (${pg_url%%:*}://…@${pg_url#*@})" env DATABASE_URL="$pg_url" SPGL_DATABASE_URL="${pg_url%/*}/qinqing_spgl" $PY -m pytest -n "$workers" -m "not browser" -q --junitxml="$results/postgresql.xml" "$@"
 else
   if [ "$ci" = "true" ]; then
     summary+=("PostgreSQL: 不可用（CI=true 时视为失败）")

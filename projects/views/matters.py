@@ -20,8 +20,9 @@ from projects.forms import (
     FeedbackForm,
     MatterMoveForm,
     MissingSupplyForm,
+    SpecialProcedureForm,
 )
-from projects.models import Commitment, MissingMaterial, ProjectMatter, Stage
+from projects.models import Commitment, MatterPause, MissingMaterial, ProjectMatter, Stage
 from projects.views.access import get_project, get_project_matter
 from projects.views.letters import carried_consultation
 from qinqing.forms import add_service_errors
@@ -115,6 +116,8 @@ def matter_move(request, pk: int):
             "commitment_overdue": commitment is not None and commitment.overdue(today),
             "revocable": conditions.revocable(pm),
             "today": today,
+            "special": pm.pauses.filter(kind=MatterPause.Kind.SPECIAL).order_by("paused_on", "id"),
+            "special_open": pm.status in (ProjectMatter.Status.ACCEPTED, ProjectMatter.Status.REVIEWING),
         },
     )
 
@@ -201,6 +204,31 @@ def missing_supply(request, pk: int):
         "未能登记补齐",
         lambda item: f"已登记“{item.name}”补齐。",
     )
+
+
+@require_POST
+@permission_required("qinqing.view_projects", raise_exception=True)
+def special_procedure(request, pk: int):
+    """A 特别程序 starts or ends (the clock stops in between); which one follows from the matter's state."""
+    pm = get_project_matter(request, pk, change=True)
+    start = not pm.pauses.filter(kind=MatterPause.Kind.SPECIAL, resumed_on__isnull=True).exists()
+    form = SpecialProcedureForm(request.POST)
+    label = "进入特别程序" if start else "结束特别程序"
+    if not form.is_valid():
+        messages.error(request, f"未能{label}：{form.error_text()}")
+    else:
+        try:
+            moved = services.special_procedure(
+                actor=request.user, request=request, project_matter_id=pm.pk, start=start, **form.cleaned_data
+            )
+        except ValidationError as error:
+            messages.error(request, f"未能{label}：" + "；".join(error.messages))
+        else:
+            text = f"已{label}（{form.cleaned_data['on']:%Y-%m-%d}）。"
+            if moved.due_on:
+                text += f"到期日：{moved.due_on:%Y-%m-%d}。"
+            messages.success(request, text)
+    return redirect("projects:matter_move", pk=pm.pk)
 
 
 @require_POST

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from projects import conditions, services
+from projects.exchange.codes import Blzt
 from projects.models import Commitment, MissingMaterial, Project, ProjectMatter, TimelineEntry
 from qinqing.models import AuditEntry
 from qinqing.roles import Role
@@ -285,6 +286,8 @@ def test_a_commitment_found_false_opens_the_revocation_path(pm):
     assert pm.status == S.REVOKED
     assert pm.is_final
     assert "撤销审批" in TimelineEntry.objects.filter(project_matter=pm).first().summary
+    # the SPGL status history ends with 15 撤销
+    assert pm.events.order_by("id").last().status == Blzt.REVOKED
 
 
 def test_an_open_matter_is_not_revoked_but_concluded_first(pm):

@@ -16,7 +16,7 @@ from django.test import Client
 
 from qinqing.models import User
 from tests.auth import sign_in
-from tests.qinqing.walk import OBJECTS, SEATS, page_for, upload_a_ledger, url_names
+from tests.qinqing.walk import OBJECTS, SEATS, an_exchange_item, page_for, upload_a_ledger, url_names
 
 # columns: anonymous, demo_specialist, demo_window, demo_dept, demo_office, demo_admin, demo_auditor.
 # Objects are those ``walk.OBJECTS`` picks: the dossier is demo_specialist's, with a matter of
@@ -82,6 +82,10 @@ two_factor_codes               302 302 302 302 302 302 302
 two_factor_verify              302 302 302 302 302 302 302
 progress_lookup                200 200 200 200 200 200 200
 projects:catalogue             302 200 200 200 200 200 403
+projects:exchange              302 403 403 200 200 403 403
+projects:exchange_issue        302 403 403 200 200 403 403
+projects:exchange_run          302 405 405 405 405 405 405
+projects:special_procedure     302 405 405 405 405 405 405
 projects:consultation_answer   302 200 403 403 403 403 403
 projects:consultation_create   302 200 403 403 403 403 403
 projects:consultation_to_project 302 200 403 403 403 403 403
@@ -204,6 +208,7 @@ def test_every_url_with_every_role():
     """GIVEN the demo data WHEN each seat opens every URL THEN each gets exactly the expected status."""
     call_command("seed_demo", stdout=io.StringIO())
     upload_a_ledger()
+    an_exchange_item()
     expected = _parse(_TABLE)
     observed = _walk(sorted(expected))
     header = "seats: " + " ".join(SEATS)

@@ -24,7 +24,7 @@ from qinqing import forms as qinqing_forms
 from qinqing.models import User
 from tests.auth import sign_in
 from tests.qinqing.test_every_url import _TABLE, _parse
-from tests.qinqing.walk import SEATS, page_for, upload_a_ledger
+from tests.qinqing.walk import SEATS, an_exchange_item, page_for, upload_a_ledger
 
 HOSTILE = {
     "script": "<script>alert(document.cookie)</script>",
@@ -151,6 +151,7 @@ def _post_forms():
 def test_hostile_values_in_every_form_are_refused_in_chinese_and_change_nothing():
     call_command("seed_demo", stdout=io.StringIO())
     upload_a_ledger()
+    an_exchange_item()
     tried, failures, posts = set(), [], 0
     for name, client, action, form in _post_forms():
         targets = form["text"] or {key for key in form["fields"] if key not in ("version",)}

@@ -91,6 +91,8 @@ OBJECTS: dict[str, tuple[str, dict] | int] = {
     "staff:unlock": ("qinqing.User", {"username": "liu_specialist"}),
     "staff:reset_password": ("qinqing.User", {"username": "liu_specialist"}),
     "staff:reset_two_factor": ("qinqing.User", {"username": "demo_office"}),
+    "projects:exchange_issue": ("projects.ExchangeIssue", {}),
+    "projects:special_procedure": ("projects.ProjectMatter", {"status": "审查中"}),
     "staff:department_edit": ("qinqing.Department", {}),
     "sms:template_edit": ("qinqing.SmsTemplate", {}),
     "sms:resend": ("qinqing.SmsMessage", {}),
@@ -141,6 +143,29 @@ def page_for(name: str) -> Page:
     obj = apps.get_model(label)._base_manager.filter(**lookup).order_by("pk").first()
     assert obj is not None, f"seed_demo has no {label} {lookup} for {name}"
     return Page(name, reverse(name, args=[obj.pk]))
+
+
+def an_exchange_item() -> None:
+    """The demo data has no exchange with the city's staging database (``make run`` runs one, not seed_demo):
+    an item in the exchange inbox about a matter of demo_dept's unit, as a run leaves one."""
+    from projects.exchange.models import ExchangeIssue, ExchangeRun
+    from projects.models import ProjectMatter
+    from qinqing.models import User
+
+    unit = User.objects.get(username="demo_dept").department
+    pm = ProjectMatter.objects.filter(unit=unit).exclude(case_no="").select_related("project").first()
+    run = ExchangeRun.objects.create(status=ExchangeRun.Status.DONE, rows_read=1, conflicts=1)
+    ExchangeIssue.objects.create(
+        run=run,
+        kind=ExchangeIssue.Kind.LOCAL_NEWER,
+        table="SPGL_XMSPSXBLXXXXB",
+        row_key="CQ-ZT-WALK-1",
+        summary="本系统已把该事项记为更新的状态，未按市系统覆盖；请核对两边记录。",
+        payload={"BLZT": 11, "SPSXSLBM": pm.case_no},
+        project=pm.project,
+        project_matter=pm,
+        unit=unit,
+    )
 
 
 def upload_a_ledger() -> None:
