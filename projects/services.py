@@ -680,6 +680,7 @@ def matter_move(
     commitment: conditions.CommitmentTerms | None = None,
     confirm_non_workday: bool = False,
     city: tuple[int, str] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> ProjectMatter:
     """Move a project matter to ``to_status`` on date ``on``; one of two racing moves wins.
 
@@ -720,7 +721,7 @@ def matter_move(
     if to_status in REASON_REQUIRED and not reason:
         raise ValidationError(f"“{ACTION_LABELS[to_status]}”须填写原因。", code="reason_required")
 
-    calendar = WorkCalendar()
+    calendar = calendar or WorkCalendar()  # (a run of many moves shares one: each year's table is built once)
     if to_status == ProjectMatter.Status.ACCEPTED:
         if not pm.project.code:
             raise ValidationError("受理前请先在项目档案中填写项目代码（投资项目统一代码）。", code="code_required")
@@ -899,6 +900,7 @@ def special_procedure(
     on,
     reason: str = "",
     city: tuple[int, str] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> ProjectMatter:
     """A 特别程序 (hearing, expert review, on-site survey, public notice) starts or ends on ``on``: the clock
     stops in between, as for 补正, while the matter stays in review (SPGL statuses 9 and 10)."""
@@ -941,7 +943,7 @@ def special_procedure(
         open_pause.save()
     pm.last_changed_on = on
     pm.version += 1
-    due = deadlines.refresh(pm, WorkCalendar())
+    due = deadlines.refresh(pm, calendar or WorkCalendar())
     label = "特别程序开始（暂停计时）" if start else "特别程序结束（恢复计时）"
     pm._change_reason = label
     pm.save()

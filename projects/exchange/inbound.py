@@ -15,6 +15,7 @@ from projects.exchange.codes import Blzt
 from projects.exchange.models import ExchangeCursor, ExchangeIssue, ExchangeRun
 from projects.models import Matter, MatterEvent, Project, ProjectMatter
 from qinqing.models import User
+from qinqing.workdays import WorkCalendar
 
 S = ProjectMatter.Status
 Issue = ExchangeIssue.Kind
@@ -57,6 +58,8 @@ class Inbound:
     def __init__(self, run: ExchangeRun):
         self.run = run
         self.actor = exchange_actor()
+        # one calendar for the whole run: each year's working days are worked out once, not once per row
+        self.calendar = WorkCalendar()
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -243,6 +246,7 @@ class Inbound:
                     on=on,
                     reason=opinion or "市审批系统：特别程序",
                     city=city,
+                    calendar=self.calendar,
                 )
             else:
                 services.matter_move(
@@ -252,6 +256,7 @@ class Inbound:
                     version=pm.version,
                     on=on,
                     city=city,
+                    calendar=self.calendar,
                     **move,
                 )
         except ValidationError as error:
