@@ -13,6 +13,22 @@ def local_case_no(pm: ProjectMatter, on: date) -> str:
     return f"{DISTRICT_CODE}-{on:%Y%m%d}-{pm.pk:07d}"
 
 
+def _event(pm: ProjectMatter, status: int, on: date, occurred_at: datetime, actor, opinion: str, city) -> MatterEvent:
+    """One BLZT row, unsaved; the city's (under its DFSJZJ) when ``city`` = (BLZT, DFSJZJ) names this status."""
+    from_city = city is not None and city[0] == status
+    return MatterEvent(
+        project_matter=pm,
+        status=status,
+        on=on,
+        occurred_at=occurred_at,
+        actor=actor,
+        handler_name=getattr(actor, "name", "")[:50],
+        opinion=opinion[:300],
+        source=MatterEvent.Source.CITY if from_city else MatterEvent.Source.LOCAL,
+        city_key=city[1] if from_city else "",
+    )
+
+
 def record_move(
     pm: ProjectMatter,
     *,
@@ -25,22 +41,10 @@ def record_move(
 ) -> list[MatterEvent]:
     """The BLZT rows of the move just made. ``city`` = (BLZT, DFSJZJ) when the move applies a row of the
     city's: that status is recorded as the city's, under its key, and is not sent back."""
-    rows = []
-    for code in events_for_move(before, pm.status, pm.result):
-        from_city = city is not None and city[0] == code
-        rows.append(
-            MatterEvent(
-                project_matter=pm,
-                status=code,
-                on=on,
-                occurred_at=occurred_at,
-                actor=actor,
-                handler_name=getattr(actor, "name", "")[:50],
-                opinion=opinion[:300],
-                source=MatterEvent.Source.CITY if from_city else MatterEvent.Source.LOCAL,
-                city_key=city[1] if from_city else "",
-            )
-        )
+    rows = [
+        _event(pm, code, on, occurred_at, actor, opinion, city)
+        for code in events_for_move(before, pm.status, pm.result)
+    ]
     return MatterEvent.objects.bulk_create(rows)
 
 
@@ -54,17 +58,7 @@ def record_status(
     opinion: str = "",
     city: tuple[int, str] | None = None,
 ) -> MatterEvent:
-    """One BLZT row that is not a status change here (特别程序, a revocation, a city's 接件), the city's when
-    ``city`` = (BLZT, DFSJZJ) names it."""
-    from_city = city is not None and city[0] == status
-    return MatterEvent.objects.create(
-        project_matter=pm,
-        status=status,
-        on=on,
-        occurred_at=occurred_at,
-        actor=actor,
-        handler_name=getattr(actor, "name", "")[:50],
-        opinion=opinion[:300],
-        source=MatterEvent.Source.CITY if from_city else MatterEvent.Source.LOCAL,
-        city_key=city[1] if from_city else "",
-    )
+    """One BLZT row that is not a status change here (特别程序, a revocation, a city's 接件)."""
+    event = _event(pm, status, on, occurred_at, actor, opinion, city)
+    event.save()
+    return event
