@@ -747,7 +747,11 @@ def matter_move(
     elif to_status == ProjectMatter.Status.SUPPLEMENT:
         MatterPause.objects.create(project_matter=pm, paused_on=on, reason=reason)
     elif before == ProjectMatter.Status.SUPPLEMENT or to_status in ProjectMatter.FINAL_STATUSES:
-        for pause in pm.pauses.filter(resumed_on__isnull=True):
+        # leaving 补正 ends the 补正 pause (a 特别程序 running beside it goes on); a final status ends every pause
+        running = pm.pauses.filter(resumed_on__isnull=True)
+        if to_status not in ProjectMatter.FINAL_STATUSES:
+            running = running.filter(kind=MatterPause.Kind.SUPPLEMENT)
+        for pause in running:
             pause.resumed_on = on
             pause._change_reason = ACTION_LABELS[to_status]
             pause.save()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects import services
-from projects.exchange import staging
+from projects.exchange import events, staging
 from projects.exchange.codes import Blzt
 from projects.exchange.models import ExchangeCursor, ExchangeIssue, ExchangeRun
 from projects.models import Matter, MatterEvent, Project, ProjectMatter
@@ -75,6 +75,9 @@ class Inbound:
         cursor.save(update_fields=["changed_at", "sequence"])
 
     def _issue(self, kind: str, table: staging.Table, row: dict, summary: str, **links) -> None:
+        key = row.get("DFSJZJ") or ""
+        if ExchangeIssue.objects.filter(row_key=key, kind=kind, status=ExchangeIssue.Status.OPEN).exists():
+            return  # (the city rewrote a row already waiting for a person: one item is enough)
         if kind == Issue.ORPHAN:
             self.run.rows_refused += 1
         else:
@@ -191,36 +194,36 @@ class Inbound:
                     f"办件编号 {row['SPSXSLBM']} 没有对应的事项办件，拒收该办理状态。",
                 )
                 continue
-            message = self.apply_status(pm, row)
-            if message:
-                kind = Issue.LOCAL_NEWER if message.startswith("本系统") else Issue.NOT_APPLICABLE
-                self._issue(kind, staging.STATUSES, row, message, project_matter=pm)
+            refusal = self.apply_status(pm, row)
+            if refusal:
+                self._issue(refusal[0], staging.STATUSES, row, refusal[1], project_matter=pm)
             else:
                 self.run.rows_applied += 1
 
-    def apply_status(self, pm: ProjectMatter, row: dict) -> str:
-        """Apply one of the city's status rows to ``pm``; returns why it was not applied ("" when it was)."""
+    def apply_status(self, pm: ProjectMatter, row: dict) -> tuple[str, str] | None:
+        """Apply one of the city's status rows to ``pm``; returns (inbox kind, why) when it was not applied."""
         try:
             code = Blzt(row["BLZT"])
         except ValueError:
-            return f"办理状态 {row['BLZT']} 不是 SPGL 规定的状态。"
+            return Issue.NOT_APPLICABLE, f"办理状态 {row['BLZT']} 不是 SPGL 规定的状态。"
         at = staging.from_staging(row["BLSJ"])
         if at is None:
-            return "缺少办理时间（BLSJ）。"
+            return Issue.NOT_APPLICABLE, "缺少办理时间（BLSJ）。"
         on = timezone.localtime(at).date()
         opinion = (row.get("BLYJ") or "").strip()
         label = f"市审批系统 {on:%Y-%m-%d} 报“{code.label}”"
         if code in FOR_A_PERSON:
-            return f"{FOR_A_PERSON[code]}（{on:%Y-%m-%d}），本系统未自动办理，请核实后处理。"
+            return Issue.NOT_APPLICABLE, f"{FOR_A_PERSON[code]}（{on:%Y-%m-%d}），本系统未自动办理，请核实后处理。"
         if pm.last_changed_on and on < pm.last_changed_on:
-            return (
+            return Issue.LOCAL_NEWER, (
                 f"本系统已于 {pm.last_changed_on:%Y-%m-%d} 把该事项记为“{pm.status_label}”，比{label}更新，未按市系统覆盖；"
                 "请核对两边记录。"
             )
         city = (int(code), row["DFSJZJ"])
         move: dict = {}
         if code in (Blzt.RECEIVED,) or (code in (Blzt.WINDOW_ACCEPTED, Blzt.UNIT_ACCEPTED) and pm.status != S.PENDING):
-            return self._record_only(pm, code, on, at, opinion, city)
+            self._record_only(pm, code, on, at, opinion, city)
+            return None
         if code in (Blzt.WINDOW_ACCEPTED, Blzt.UNIT_ACCEPTED):
             move = {"to_status": S.ACCEPTED, "confirm_non_workday": True}
         elif code == Blzt.SUPPLEMENT_START:
@@ -260,14 +263,11 @@ class Inbound:
                     **move,
                 )
         except ValidationError as error:
-            return f"{label}，本系统不能照此办理：" + "；".join(error.messages)
-        return ""
+            return Issue.NOT_APPLICABLE, f"{label}，本系统不能照此办理：" + "；".join(error.messages)
+        return None
 
-    def _record_only(self, pm, code, on, at, opinion, city) -> str:
-        from projects.exchange import events
-
+    def _record_only(self, pm, code, on, at, opinion, city) -> None:
         events.record_status(pm, status=code, on=on, occurred_at=at, actor=self.actor, opinion=opinion, city=city)
-        return ""
 
 
 def run_inbound(run: ExchangeRun) -> None:

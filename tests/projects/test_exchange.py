@@ -432,3 +432,15 @@ def test_the_periodic_run_queues_the_next_once(settings):
     settings.SPGL_EXCHANGE_MINUTES = 0
     DBTaskResult.objects.all().delete()
     assert schedule() is False
+
+
+def test_a_row_the_city_rewrites_while_it_waits_for_a_person_is_one_item(permit):
+    project = ProjectFactory()
+    seed_city_project(project, permit, statuses=[(Blzt.WINDOW_ACCEPTED, at(2026, 3, 2, 9, 0), "")])
+    orphan = city_row(staging.STATUSES, "CQ-ZT-LOST", SPSXSLBM="CQ-NOBODY", BLZT=3, BLSJ=at(2026, 3, 2))
+    write(staging.STATUSES, orphan)
+    run_exchange()
+    write(staging.STATUSES, {**orphan, "GXSJ": at(2026, 3, 21, 9)})  # rewritten: read again
+    again = run_exchange()
+    assert again.rows_read == 1
+    assert ExchangeIssue.objects.filter(row_key="CQ-ZT-LOST").count() == 1

@@ -94,3 +94,29 @@ def test_a_special_procedure_from_the_matter_page_stops_the_clock(client_for):
     assert [s for s, _ in _history(pm)] == [Blzt.WINDOW_ACCEPTED, Blzt.SPECIAL_START, Blzt.SPECIAL_END]
     # someone outside the unit cannot
     assert client_for(Role.DEPARTMENT).post(url, {"version": pm.version, "on": "2026-03-12"}).status_code == 404
+
+
+def test_leaving_supplement_does_not_end_a_special_procedure_running_beside_it(db):
+    from projects import services
+
+    pm = ProjectMatterFactory(matter=MatterFactory(time_limit_workdays=5))
+    move(pm, S.ACCEPTED, date(2026, 3, 2))
+    pm.refresh_from_db()
+    services.special_procedure(
+        actor=pm.project.specialist,
+        request=None,
+        project_matter_id=pm.pk,
+        version=pm.version,
+        start=True,
+        on=date(2026, 3, 3),
+        reason="专家评审",
+    )
+    move(pm, S.SUPPLEMENT, date(2026, 3, 4), reason="缺图纸")
+    move(pm, S.REVIEWING, date(2026, 3, 5))
+    special = pm.pauses.get(kind="特别程序")
+    assert special.resumed_on is None  # the 特别程序 still runs: the clock still stands
+    pm.refresh_from_db()
+    assert pm.due_on is None
+    move(pm, S.DONE, date(2026, 3, 6))
+    special.refresh_from_db()
+    assert special.resumed_on == date(2026, 3, 6)  # a final status ends every pause
